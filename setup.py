@@ -1,0 +1,47 @@
+"""Packaging for distillfss: every setting comes from settings.ini (nbdev 2 layout)."""
+from configparser import ConfigParser
+from pathlib import Path
+
+import setuptools
+
+here = Path(__file__).parent
+config = ConfigParser(delimiters=["="])
+config.read(here / "settings.ini", encoding="utf-8")
+cfg = config["DEFAULT"]
+
+licenses = {"apache2": ("Apache Software License 2.0", "OSI Approved :: Apache Software License")}
+lic = licenses[cfg["license"]]
+statuses = ["1 - Planning", "2 - Pre-Alpha", "3 - Alpha", "4 - Beta", "5 - Production/Stable", "6 - Mature", "7 - Inactive"]
+py_versions = "3.10 3.11 3.12 3.13".split()
+min_python = cfg["min_python"]
+
+requirements = cfg.get("requirements", "").split()
+dev_requirements = cfg.get("dev_requirements", "").split()
+console_scripts = cfg.get("console_scripts", "").split()
+
+setuptools.setup(
+    name=cfg["lib_name"],
+    version=cfg["version"],
+    license=lic[0],
+    classifiers=[
+        "Development Status :: " + statuses[int(cfg["status"])],
+        "Intended Audience :: " + cfg["audience"].title(),
+        "Natural Language :: " + cfg["language"].title(),
+        "License :: " + lic[1],
+        "Topic :: Scientific/Engineering :: Image Recognition",
+    ] + [f"Programming Language :: Python :: {v}" for v in py_versions[py_versions.index(min_python):]],
+    url=cfg["git_url"],
+    packages=setuptools.find_packages(include=["distillfss", "distillfss.*"]),
+    include_package_data=True,
+    install_requires=requirements,
+    extras_require={"dev": dev_requirements},
+    python_requires=">=" + min_python,
+    long_description=(here / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    zip_safe=False,
+    entry_points={"console_scripts": console_scripts, "nbdev": [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
+    author=cfg["author"],
+    author_email=cfg["author_email"],
+    description=cfg["description"],
+    keywords=cfg["keywords"],
+)
