@@ -4,6 +4,7 @@ Usage (from the repository root, needs network access to PyPI only):
 
     python data_samples/build.py            # download into a temporary folder, rebuild every domain
     python data_samples/build.py --src DIR  # reuse archives already downloaded into DIR
+    python data_samples/build.py --out DIR  # write the domains under DIR instead of data_samples/
 
 Every step is deterministic: the same package versions give the same PNG files. Each domain folder gets
 `images/`, `masks/` (class-index PNGs, 0 = background), `classes.txt`, `layout.csv` (which volume or large
@@ -17,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 HERE = Path(__file__).resolve().parent
+OUT = HERE  # where domain folders are written (--out)
 
 # name: (pip arguments, archive file name)
 PACKAGES = {
@@ -102,7 +104,7 @@ def resize_pair(img: np.ndarray, mask: np.ndarray, size):
 class DomainWriter:
     "Writes one domain folder in the distillfss folder format."
     def __init__(self, name, classes, info):
-        self.root = HERE / name
+        self.root = OUT / name
         if self.root.exists(): shutil.rmtree(self.root)
         (self.root / "images").mkdir(parents=True); (self.root / "masks").mkdir()
         self.classes, self.info, self.rows = classes, info, []
@@ -237,7 +239,9 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--src", type=Path, help="folder holding (or receiving) the downloaded archives")
     ap.add_argument("--only", nargs="*", choices=list(BUILDERS), help="rebuild only these domains")
+    ap.add_argument("--out", type=Path, default=HERE, help="folder to write the domains into (default: beside this script)")
     a = ap.parse_args()
+    OUT = a.out
     with tempfile.TemporaryDirectory() as tmp:
         src = a.src or Path(tmp)
         download(src)
