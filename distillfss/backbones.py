@@ -18,11 +18,11 @@ from .core import DataError, IMAGENET_MEAN, IMAGENET_STD, IGNORE_INDEX, get_devi
 from .data import resize_image, resize_mask
 
 # %% auto #0
-__all__ = ['PROFILES', 'WEIGHT_SOURCES', 'BACKBONES', 'Profile', 'get_profile', 'FrozenBackbone', 'ResNet50Blocks',
-           'window_partition', 'window_reverse', 'shift_mask', 'WindowAttention', 'SwinBlock', 'PatchMerging',
-           'SwinBlocks', 'WeightsError', 'EfficientNetLite0Blocks', 'MobileNetV2Blocks', 'read_state_dict',
-           'weights_file', 'download_weights', 'load_pretrained', 'backbone', 'reference_dir', 'stage_features',
-           'LinearProbe', 'linear_probe', 'probe_benchmark', 'backbone_latency']
+__all__ = ['PROFILES', 'WEIGHT_SOURCES', 'BACKBONES', 'DEFAULT_BACKBONE', 'Profile', 'get_profile', 'FrozenBackbone',
+           'ResNet50Blocks', 'window_partition', 'window_reverse', 'shift_mask', 'WindowAttention', 'SwinBlock',
+           'PatchMerging', 'SwinBlocks', 'WeightsError', 'EfficientNetLite0Blocks', 'MobileNetV2Blocks',
+           'read_state_dict', 'weights_file', 'download_weights', 'load_pretrained', 'backbone', 'reference_dir',
+           'stage_features', 'LinearProbe', 'linear_probe', 'probe_benchmark', 'backbone_latency']
 
 # %% ../nbs/03_backbones.ipynb #5ddf9f50
 @dataclass(frozen=True)
@@ -339,11 +339,12 @@ def load_pretrained(model: FrozenBackbone, weights=None) -> FrozenBackbone:
         model.load_state_dict(sd)
     return model.freeze()
 
-# %% ../nbs/03_backbones.ipynb #9989e19a
+# %% ../nbs/03_backbones.ipynb #324edca2
 BACKBONES = {"efficientnet_lite0": EfficientNetLite0Blocks, "mobilenet_v2": MobileNetV2Blocks,
              "resnet50": ResNet50Blocks, "swin_b": SwinBlocks}
+DEFAULT_BACKBONE = "efficientnet_lite0"   # the offline backbone whose meta-trained teacher scored best (05_meta_training)
 
-def backbone(name: str = "efficientnet_lite0", pretrained: bool = True, weights=None, device=None) -> FrozenBackbone:
+def backbone(name: str = DEFAULT_BACKBONE, pretrained: bool = True, weights=None, device=None) -> FrozenBackbone:
     "A frozen multi-block extractor `name` (see `BACKBONES`) with ImageNet weights, in eval mode, on `device`."
     if name not in BACKBONES: raise DataError(f"unknown backbone {name!r}; choose one of {list(BACKBONES)}")
     model = BACKBONES[name]()
