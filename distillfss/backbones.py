@@ -339,10 +339,10 @@ def load_pretrained(model: FrozenBackbone, weights=None) -> FrozenBackbone:
         model.load_state_dict(sd)
     return model.freeze()
 
-# %% ../nbs/03_backbones.ipynb #324edca2
+# %% ../nbs/03_backbones.ipynb #dd9d9bc1
 BACKBONES = {"efficientnet_lite0": EfficientNetLite0Blocks, "mobilenet_v2": MobileNetV2Blocks,
              "resnet50": ResNet50Blocks, "swin_b": SwinBlocks}
-DEFAULT_BACKBONE = "efficientnet_lite0"   # the offline backbone whose meta-trained teacher scored best (05_meta_training)
+DEFAULT_BACKBONE = "mobilenet_v2"   # the offline backbone whose meta-trained teacher scored best (05_meta_training)
 
 def backbone(name: str = DEFAULT_BACKBONE, pretrained: bool = True, weights=None, device=None) -> FrozenBackbone:
     "A frozen multi-block extractor `name` (see `BACKBONES`) with ImageNet weights, in eval mode, on `device`."
