@@ -17,6 +17,7 @@ min_python = cfg["min_python"]
 
 requirements = cfg.get("requirements", "").split()
 dev_requirements = cfg.get("dev_requirements", "").split()
+onnx_requirements = cfg.get("onnx_requirements", "").split()
 console_scripts = cfg.get("console_scripts", "").split()
 
 setuptools.setup(
@@ -34,7 +35,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=["distillfss", "distillfss.*"]),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={"dev": dev_requirements},
+    extras_require={"dev": dev_requirements, "onnx": onnx_requirements},
     python_requires=">=" + min_python,
     long_description=(here / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",

@@ -24,7 +24,7 @@ __all__ = ['PROFILES', 'WEIGHT_SOURCES', 'BACKBONES', 'DEFAULT_BACKBONE', 'Profi
            'read_state_dict', 'weights_file', 'download_weights', 'load_pretrained', 'backbone', 'reference_dir',
            'stage_features', 'LinearProbe', 'linear_probe', 'probe_benchmark', 'backbone_latency']
 
-# %% ../nbs/03_backbones.ipynb #5ddf9f50
+# %% ../nbs/03_backbones.ipynb #34f8812a
 @dataclass(frozen=True)
 class Profile:
     "A named configuration: input size, decoder working size and widths, step counts."
@@ -34,13 +34,14 @@ class Profile:
     conv_widths: tuple = (16, 64, 128)   # per-stage conv blocks of the DCAMA mixer
     mixer_widths: tuple = (128, 64, 16)  # the decoder's three mixers
     distill_steps: int = 1000       # distillation steps (the paper: 200 to 2500 by dataset)
+    distill_attention: bool = True  # distillation trains the teacher's attention (False: frozen, its coarse maps computed once)
     meta_steps: int = 20000         # episodic meta-training steps of a teacher head
     lr: float = 1e-3
 
 PROFILES = {
     "paper": Profile("paper", image_size=384, decoder_size=96),
     "cpu": Profile("cpu", image_size=192, decoder_size=48, conv_widths=(16, 32, 64), mixer_widths=(64, 32, 16),
-                   distill_steps=200, meta_steps=3000),
+                   distill_steps=200, distill_attention=False, meta_steps=3000),
 }
 
 def get_profile(profile: str | Profile = "cpu") -> Profile:
