@@ -198,7 +198,7 @@ def merge_classes(class_logits: Sequence[torch.Tensor]) -> torch.Tensor:
     bg = st[:, :, 0].gather(0, best)[0]
     return torch.cat([bg[:, None], st[:, :, 1].transpose(0, 1)], 1)
 
-# %% ../nbs/04_teacher.ipynb #17e355f9
+# %% ../nbs/04_teacher.ipynb #2073ef6b
 @dataclass
 class SupportSet:
     "Supports encoded once: backbone features per block (K, C, h, w), class-index masks (K, H, W), class names."
@@ -233,6 +233,8 @@ class DCAMATeacher(nn.Module):
     def features(self, images: torch.Tensor, batch: int = 8) -> list[torch.Tensor]:
         "Backbone block features of images (B, 3, H, W) in [0, 1], resized to the profile's input size."
         if not images.dtype.is_floating_point: raise DataError(f"images must be float in [0, 1], got {images.dtype} (divide uint8 by 255)")
+        lo, hi = float(images.min()), float(images.max())
+        if lo < -1e-3 or hi > 1 + 1e-3: raise DataError(f"images must be in [0, 1], got values in [{lo:.3g}, {hi:.3g}] (divide 0-255 images by 255)")
         s = self.profile.image_size
         x = resize_image(images.float(), s).to(self.device)
         chunks = [self.feature_extractor(x[i:i + batch]) for i in range(0, len(x), batch)]
