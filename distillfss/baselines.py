@@ -59,14 +59,15 @@ def transfer(teacher, support, steps: int | None = None, loss: str = "balanced",
         opt.step(); tuned.history["loss"].append(tot)
     return tuned.eval()
 
-# %% ../nbs/08_baselines.ipynb #4a02a961
-def largest_k(ds, ks: Sequence[int] = (5, 10, 20, 30, 40, 50, 60, 80), min_test: int = 8, seed: int = 0) -> int:
-    "The largest k in `ks` whose deterministic split of `ds` still leaves `min_test` test images (at least the smallest k)."
+# %% ../nbs/08_baselines.ipynb #c12b26ab
+def largest_k(ds, ks: Sequence[int] = (5, 10, 20, 30, 40, 50, 60, 80), min_test: int = 8, min_class_test: int = 5, seed: int = 0) -> int:
+    "The largest k in `ks` whose split of `ds` leaves `min_test` test images and `min_class_test` test images of every class (at least the smallest k)."
     best = ks[0]
     for k in ks:
-        try:
-            if len(split_support_test(ds, k, seed).test) >= min_test: best = k
+        try: sp = split_support_test(ds, k, seed)
         except DataError: break
+        per_class = ds.presence[[ds.stems.index(s) for s in sp.test]].sum(0)
+        if len(sp.test) >= min_test and (per_class[ds.presence.sum(0) > 0] >= min_class_test).all(): best = k
     return best
 
 METHODS = ("teacher", "teacher_zeroed", "transfer", "probe", "student_refine", "student_pure")

@@ -105,7 +105,7 @@ class Student(nn.Module):
         self.train(was)
         return (masks, probs) if return_probs else masks
 
-# %% ../nbs/06_student.ipynb #59c148a0
+# %% ../nbs/06_student.ipynb #896bc5aa
 def _peak_rss_student_mb(backbone: str, profile: str, n_classes: int) -> float:
     "Peak resident memory (MB) of a fresh process that builds a student with `n_classes` classes and predicts one image."
     import subprocess, sys, json as _json
@@ -126,13 +126,13 @@ print(json.dumps([int(l.split()[1]) for l in open("/proc/self/status") if l.star
     return float(_json.loads(r.stdout.strip().splitlines()[-1]))
 
 def student_benchmark(backbone: str | None = None, profile: str = "cpu", ks=(5, 50), n_classes: int = 1, runs: int = 10,
-                      memory: bool = True, seed: int = 0) -> list[dict]:
-    "Latency per image (batch 1) and peak memory of the backbone, the student and the teacher at each k, as ratios to the backbone."
+                      memory: bool = True, seed: int = 0, pretrained: bool = True) -> list[dict]:
+    "Latency per image (batch 1) and peak memory of the backbone, the student and the teacher at each k, as ratios to the backbone (`pretrained=False`: random weights, same cost)."
     from distillfss.backbones import DEFAULT_BACKBONE
     from distillfss.teacher import _timeit, _peak_rss_mb
     backbone = backbone or DEFAULT_BACKBONE
     torch.manual_seed(seed)
-    t = DCAMATeacher(backbone, profile).eval(); s = t.profile.image_size
+    t = DCAMATeacher(backbone, profile, pretrained=pretrained).eval(); s = t.profile.image_size
     st = Student.from_teacher(t, [f"class {i}" for i in range(n_classes)]).eval()
     q = torch.rand(1, 3, s, s)
     rows = []
