@@ -118,11 +118,12 @@ def quality_means(rows: list[dict], methods: Sequence[str] = METHODS) -> dict:
     "Mean of each method over `rows` (those that have it)."
     return {m: round(float(np.mean([r[m] for r in rows if m in r])), 2) for m in methods if any(m in r for r in rows)}
 
-# %% ../nbs/08_baselines.ipynb #48e96a10
+# %% ../nbs/08_baselines.ipynb #285ac8e5
 def quality_table(rows: list[dict], methods: Sequence[str] = METHODS) -> list[dict]:
-    "Rows for `markdown_table`: one per domain and k with the methods' scores, then the mean over rows at k = 5, at the largest k, and over all."
-    out = [dict(domain=r["domain"], k=r["k"], test=r["test"], **{m: r[m] for m in methods if m in r}) for r in rows]
+    "Rows for `markdown_table`: one per domain and k with the methods' scores, then the means over rows at k = 5, at the largest k, and over all (where every row has the method)."
+    out = [dict(domain=r["domain"], k=r["k"], test=r["test"], **{m: r.get(m, "") for m in methods}) for r in rows]
     big = {}
     for r in rows: big[r["domain"]] = max(big.get(r["domain"], 0), r["k"])
     groups = [("k = 5", [r for r in rows if r["k"] == 5]), ("largest k", [r for r in rows if r["k"] == big[r["domain"]]]), ("all", rows)]
-    return out + [dict(domain=f"**mean, {name}**", k="", test="", **quality_means(g, methods)) for name, g in groups if g]
+    full = lambda g, m: quality_means(g, [m]).get(m, "") if all(m in r for r in g) else ""   # a mean only over a complete column
+    return out + [dict(domain=f"**mean, {name}**", k="", test="", **{m: full(g, m) for m in methods}) for name, g in groups if g]
