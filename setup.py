@@ -18,6 +18,8 @@ min_python = cfg["min_python"]
 requirements = cfg.get("requirements", "").split()
 dev_requirements = cfg.get("dev_requirements", "").split()
 onnx_requirements = cfg.get("onnx_requirements", "").split()
+grid_requirements = cfg.get("grid_requirements", "").split()
+benchmark_requirements = cfg.get("benchmark_requirements", "").split()
 console_scripts = cfg.get("console_scripts", "").split()
 
 setuptools.setup(
@@ -35,7 +37,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=["distillfss", "distillfss.*"]),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={"dev": dev_requirements, "onnx": onnx_requirements},
+    extras_require={"dev": dev_requirements, "onnx": onnx_requirements, "grid": grid_requirements, "benchmark": benchmark_requirements},
     python_requires=">=" + min_python,
     long_description=(here / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",

@@ -21,13 +21,8 @@ __all__ = ['METHODS', 'fg_miou', 'transfer', 'largest_k', 'quality_benchmark', '
 # %% ../nbs/08_baselines.ipynb #89afb903
 def fg_miou(predict: Callable, ds, stems: Sequence[str], batch: int = 8) -> dict:
     "Foreground mIoU (%) and per-class IoUs (%) of `predict` (list of images -> list of class-index masks) on `stems` of `ds`."
-    if len(stems) == 0: raise DataError(f"{ds.root}: no test images to score")
-    acc = IoUAccumulator(ds.n_classes)
-    for i in range(0, len(stems), batch):
-        items = [ds[ds.index(s)] for s in stems[i:i + batch]]
-        preds = predict([it["image"] for it in items])
-        if len(preds) != len(items): raise DataError(f"the method returned {len(preds)} masks for {len(items)} images")
-        for s, it, p in zip(stems[i:i + batch], items, preds): score(acc, torch.as_tensor(p).cpu(), it["mask"], name=s)
+    from distillfss.metrics import evaluate     # the benchmark's one scoring loop (09_metrics)
+    acc = evaluate(predict, ds, stems, batch=batch)
     return dict(miou=round(100 * acc.miou(), 2), per_class=[round(100 * float(v), 2) for v in acc.iou()[1:]])
 
 # %% ../nbs/08_baselines.ipynb #647799a1

@@ -7,13 +7,13 @@ from __future__ import annotations
 import inspect, sys, time
 from pathlib import Path
 
-from fastcore.script import anno_parser, call_parse
+from fastcore.script import anno_parser, call_parse, store_true
 
 from .core import DataError
 from .data import data_samples_path, domain_table, list_domains, load_domain, markdown_table, show_domain
 
 # %% auto #0
-__all__ = ['COMMANDS', 'demo', 'main']
+__all__ = ['COMMANDS', 'demo', 'bench', 'prepare', 'main']
 
 # %% ../nbs/12_cli.ipynb #2b71bc7b
 @call_parse
@@ -45,8 +45,69 @@ def demo(out: str = "distillfss_out",  # folder for the table (markdown) and one
     print(f"\n{len(names)} domains, {sum(r['pairs'] for r in rows)} pairs; pictures and table in {out_p} ({time.time() - t0:.1f} s)")
     return rows
 
+# %% ../nbs/12_cli.ipynb #38667a35
+def _csv(s: str, cast=str) -> list:
+    try: return [cast(x.strip()) for x in s.split(",") if x.strip()]
+    except ValueError: raise DataError(f"{s!r}: expected a comma-separated list of {cast.__name__}") from None
+
+@call_parse
+def bench(datasets: str = "",  # comma-separated data_samples domains or prepared dataset folders (default: every sample domain)
+          methods: str = "teacher,transfer,probe,student_refine",  # comma-separated: teacher, transfer, probe, student_refine, student_pure
+          shots: str = "",  # comma-separated shot counts k (default: 5; with --speed 1,5,10,20,50,80)
+          seeds: str = "0,1",  # comma-separated seeds (with --recipe, the recipe's 0,1,2 unless given)
+          out: str = "",  # results path stem: writes <out>.json, <out>.csv and <out>.md (default: distillfss_out/bench, or .../speed)
+          recipe: str = "",  # a paper dataset (lung, isic, kvasir, nucleus, weedmap, pothole, industrial): its shots, steps, methods, seeds
+          root: str = "data",  # with --recipe: the folder that holds the prepared dataset
+          backbone: str = "",  # backbone name (default: the package's offline one)
+          profile: str = "",  # cpu or paper (default: cpu, or the recipe's)
+          steps: int = 0,  # training steps of Transfer and the students (0: the profile's or the recipe's)
+          size: int = 0,  # score at size x size (384 beside the paper's numbers; 0: at each mask's own size)
+          teacher_checkpoint: str = "",  # a DCAMA teacher checkpoint to use instead of the shipped head
+          device: str = "",  # cpu, cuda, ... (default: cuda if available)
+          speed: store_true = False,  # run the speed benchmark (latency, throughput, memory, MACs vs k) instead
+         ):
+    "Run the benchmark harness (or the speed benchmark) and write a tidy results table."
+    from distillfss.benchmark import run_benchmark, run_recipe, results_table, speed_benchmark, write_results, paper_table
+    ks, sd = _csv(shots, int), _csv(seeds, int)
+    out = out or ("distillfss_out/speed" if speed else "distillfss_out/bench")
+    kw = dict(backbone=backbone or None, profile=profile or "cpu", device=device or None)
+    if speed:
+        rows = speed_benchmark(ks=ks or (1, 5, 10, 20, 50, 80), **kw); write_results(rows, out)
+        cols = ("method", "k", "ms", "x", "ips_x", "peak_mb", "mem_x", "gmacs", "macs_x", "params_m")
+        table = markdown_table([{c: r[c] for c in cols} for r in rows])
+    elif recipe:
+        over = {k_: v for k_, v in dict(steps=steps or None, size=size or None, backbone=backbone or None, profile=profile or None,
+                                        shots=ks or None, seeds=sd if seeds != "0,1" else None).items() if v}
+        rows = run_recipe(recipe, root, teacher_checkpoint or None, device or None, out=out, **over)
+        table = markdown_table(paper_table(rows)) + "\n\n" + markdown_table(results_table(rows))
+    else:
+        rows = run_benchmark(_csv(datasets) or list_domains(), _csv(methods), ks or [5], sd, steps=steps or None, size=size or None,
+                             teacher_checkpoint=teacher_checkpoint or None, out=out, resume=True, **kw)
+        table = markdown_table(results_table(rows))
+    Path(out).with_suffix(".md").write_text(table + "\n")
+    print(table); print(f"\n{len(rows)} rows in {Path(out).with_suffix('.json')} and .csv")
+    return rows
+
+# %% ../nbs/12_cli.ipynb #de64ab8b
+@call_parse
+def prepare(name: str = "",  # lung, isic, kvasir, nucleus, weedmap, pothole or industrial
+            src: str = "",  # the folder the download unpacked into (see 02_benchmarks for each layout)
+            dst: str = "",  # the new dataset folder
+            test_list: str = "",  # ISIC only: a CSV with an `id` column naming the test images
+            fold: int = 0,  # Industrial only: the fold (0-3)
+           ):
+    "Prepare a downloaded benchmark dataset: folder format plus the paper's split."
+    from distillfss.datasets import prepare as _prepare, BENCHMARKS
+    if name not in BENCHMARKS: raise DataError(f"--name {name!r}: choose one of {list(BENCHMARKS)}")
+    if not src or not Path(src).is_dir(): raise DataError(f"--src {src!r}: folder not found")
+    if not dst: raise DataError("--dst: give the folder to write the prepared dataset into")
+    kw = dict(test_list=test_list or None) if name == "isic" else dict(fold=fold) if name == "industrial" else {}
+    ds = _prepare(name, src, dst, **kw)
+    print(f"{ds}; split in {Path(dst) / 'split.json'}")
+    return ds
+
 # %% ../nbs/12_cli.ipynb #4688b41c
-COMMANDS = {"demo": demo}
+COMMANDS = {"demo": demo, "bench": bench, "prepare": prepare}
 
 def main(argv: list[str] | None = None) -> int:
     "Console entry point: `distillfss <command> [--help]`."
