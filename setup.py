@@ -1,8 +1,10 @@
 """Packaging for distillfss: every setting comes from settings.ini (nbdev 2 layout)."""
+import json, shutil
 from configparser import ConfigParser
 from pathlib import Path
 
 import setuptools
+from setuptools.command.build_py import build_py
 
 here = Path(__file__).parent
 config = ConfigParser(delimiters=["="])
@@ -22,7 +24,21 @@ grid_requirements = cfg.get("grid_requirements", "").split()
 benchmark_requirements = cfg.get("benchmark_requirements", "").split()
 console_scripts = cfg.get("console_scripts", "").split()
 
+
+class build_py_with_samples(build_py):
+    "Also copy the sample domains whose info.json says in_wheel (permissive licences) into the package's data_samples/."
+    def run(self):
+        super().run()
+        if getattr(self, "editable_mode", False): return          # an editable install reads the clone's data_samples
+        src, dst = here / "data_samples", Path(self.build_lib) / cfg["lib_path"] / "data_samples"
+        for info in sorted(src.glob("*/info.json")):
+            if json.loads(info.read_text(encoding="utf-8")).get("in_wheel") is True:
+                shutil.copytree(info.parent, dst / info.parent.name, dirs_exist_ok=True)
+        if dst.is_dir(): shutil.copy(src / "README.md", dst / "README.md")
+
+
 setuptools.setup(
+    cmdclass={"build_py": build_py_with_samples},
     name=cfg["lib_name"],
     version=cfg["version"],
     license=lic[0],

@@ -83,7 +83,7 @@ def run_method(method: str, dataset, k: int = 5, seed: int = 0, backbone: str | 
                 **summary(acc, ds.classes), fit_s=round(fit_s, 1), ms_per_test_image=round(1000 * test_s / len(sp.test), 1),
                 support=list(sp.support))
 
-# %% ../nbs/10_benchmark.ipynb #e77b7a69
+# %% ../nbs/10_benchmark.ipynb #c51a4a53
 ROW_KEYS = ("dataset", "method", "k", "seed")
 _CSV_SKIP = ("confusion", "support", "per_class")
 
@@ -113,7 +113,7 @@ def run_benchmark(datasets: Sequence, methods: Sequence[str] = METHODS, shots: S
     from tqdm.auto import tqdm
     bad = [m for m in methods if m not in METHODS]
     if bad: raise DataError(f"unknown methods {bad}; choose from {METHODS}")
-    for d in datasets: open_dataset(d)                       # fail on a bad name before hours of work
+    names = {str(d): open_dataset(d).name for d in datasets}   # fail on a bad name before hours of work
     from distillfss.backbones import DEFAULT_BACKBONE
     from distillfss.backbones import get_profile
     setting = dict(backbone=backbone or (None if teacher_checkpoint else DEFAULT_BACKBONE), profile=get_profile(profile).name,
@@ -128,7 +128,7 @@ def run_benchmark(datasets: Sequence, methods: Sequence[str] = METHODS, shots: S
         if other: raise DataError(f"{path}: {len(other)} rows were made with other settings than {setting}; choose another out")
     done = {tuple(r[k] for k in ROW_KEYS) for r in rows}
     cells = [dict(method=m, dataset=d, k=k, seed=s) for d in datasets for k in shots for s in seeds for m in methods
-             if (open_dataset(d).name, m, k, s) not in done]
+             if (names[str(d)], m, k, s) not in done]
     common = dict(backbone=backbone, profile=profile, steps=steps, size=size, device=device, teacher_checkpoint=teacher_checkpoint)
     def keep(r):
         rows.append(r)
@@ -152,7 +152,7 @@ def aggregate(rows: list[dict], metric: str = "miou") -> list[dict]:
                         std=round(float(v.std(ddof=1)), 2) if len(v) > 1 else None))
     return out
 
-# %% ../nbs/10_benchmark.ipynb #e3878cd6
+# %% ../nbs/10_benchmark.ipynb #83eed92f
 SPEED_METHODS = ("backbone", "probe", "student", "teacher", "transfer")
 
 def _sync(dev):
@@ -225,8 +225,9 @@ print(torch.cuda.max_memory_allocated(dev) / 2**20 if dev.type == "cuda" else
 
 def speed_benchmark(methods: Sequence[str] = SPEED_METHODS, ks: Sequence[int] = (1, 5, 10, 20, 50, 80), backbone: str | None = None,
                     profile: str = "cpu", n_classes: int = 1, batch: int = 8, runs: int = 10, warmup: int = 2,
-                    memory: bool = True, pretrained: bool = False, device=None, seed: int = 0, progress: bool = True) -> list[dict]:
-    "Latency (batch 1), throughput (batch `batch`), peak memory, parameters and MACs of each method at each k, with ratios to the backbone."
+                    memory: bool = True, pretrained: bool = False, device=None, seed: int = 0, progress: bool = True,
+                    throughput: bool = True) -> list[dict]:
+    "Latency (batch 1), throughput (batch `batch`; `throughput=False` skips it), peak memory, parameters and MACs of each method at each k, with ratios to the backbone."
     from tqdm.auto import tqdm
     from distillfss.backbones import DEFAULT_BACKBONE
     bad = [m for m in methods if m not in SPEED_METHODS]
@@ -241,7 +242,7 @@ def speed_benchmark(methods: Sequence[str] = SPEED_METHODS, ks: Sequence[int] = 
         fn = _forward(m, t, st, probe, S)
         with torch.no_grad():
             lat = _median_s(lambda: fn(q1), dev, runs, warmup)
-            thr = batch / _median_s(lambda: fn(qb), dev, max(3, runs // 2), 1)
+            thr = batch / _median_s(lambda: fn(qb), dev, max(3, runs // 2), 1) if throughput else None
             macs = _macs(lambda: fn(q1))
             mem = _peak_mb(m, k, backbone, profile, n_classes, dev) if memory else None
         return dict(ms=1000 * lat, ips=thr, macs=macs, mem=mem)
@@ -257,8 +258,8 @@ def speed_benchmark(methods: Sequence[str] = SPEED_METHODS, ks: Sequence[int] = 
         for kk in (ks if m not in ("teacher", "transfer") else [k]):   # k-independent methods: one measurement, a row per k
             rows.append(dict(method=m, k=kk, device=dev.type, device_name=torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
                              backbone=backbone, profile=profile, batch=batch,
-                             ms=round(r["ms"], 2), x=round(r["ms"] / base["ms"], 2), ips=round(r["ips"], 1),
-                             ips_x=round(r["ips"] / base["ips"], 3), gmacs=round(r["macs"] / 1e9, 3), macs_x=round(r["macs"] / base["macs"], 2),
+                             ms=round(r["ms"], 2), x=round(r["ms"] / base["ms"], 2), ips=None if r["ips"] is None else round(r["ips"], 1),
+                             ips_x=None if r["ips"] is None else round(r["ips"] / base["ips"], 3), gmacs=round(r["macs"] / 1e9, 3), macs_x=round(r["macs"] / base["macs"], 2),
                              params_m=round(params[m] / 1e6, 2), peak_mb=None if r["mem"] is None else round(r["mem"]),
                              mem_x=None if r["mem"] is None else round(r["mem"] / base["mem"], 2)))
     with torch.no_grad(): drift = _median_s(lambda: t.feature_extractor(q1), dev, runs, 1) / (base["ms"] / 1000)
