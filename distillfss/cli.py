@@ -14,7 +14,8 @@ from .data import (IMAGE_EXTS, FolderDataset, data_samples_path, list_domains, l
                              read_image)
 
 # %% auto #0
-__all__ = ['COMMANDS', 'prediction_figure', 'demo', 'distill', 'predict', 'evaluate', 'export', 'bench', 'prepare', 'main']
+__all__ = ['COMMANDS', 'prediction_figure', 'demo', 'distill', 'predict', 'evaluate', 'export', 'bench', 'prepare', 'parser',
+           'main']
 
 # %% ../nbs/12_cli.ipynb #f3d52b9b
 def _example_stems(dm, n: int = 2) -> list[str]:
@@ -335,8 +336,18 @@ def prepare(name: str = "",  # lung, isic, kvasir, nucleus, weedmap, pothole or 
     print(f"{ds}; split in {Path(dst) / 'split.json'}")
     return ds
 
-# %% ../nbs/12_cli.ipynb #29272106
+# %% ../nbs/12_cli.ipynb #d53a66a1
 COMMANDS = {"demo": demo, "distill": distill, "predict": predict, "evaluate": evaluate, "export": export, "bench": bench, "prepare": prepare}
+
+def parser(cmd: str):
+    "The `argparse` parser of command `cmd`, from its function's annotations; defaults shown only where they say something."
+    import argparse
+    fn = getattr(COMMANDS[cmd], "__wrapped__", COMMANDS[cmd])  # the plain function under call_parse
+    p = anno_parser(fn, prog=f"distillfss {cmd}")
+    for a in p._actions:        # fastcore appends '(default: ...)': noise for a required path, a flag, or a default the help explains
+        tail = f" (default: {a.default})"
+        if a.help and a.help.endswith(tail) and (a.default is False or a.default in ("", None) or "default" in a.help[:-len(tail)]): a.help = a.help[:-len(tail)]
+    return p
 
 def main(argv: list[str] | None = None) -> int:
     "Console entry point: `distillfss <command> [--help]`."
@@ -351,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     if cmd not in COMMANDS: print(f"distillfss: unknown command {cmd!r}\n{usage}", file=sys.stderr); return 2
     fn = getattr(COMMANDS[cmd], "__wrapped__", COMMANDS[cmd])  # the plain function under call_parse
     try:
-        args = vars(anno_parser(fn, prog=f"distillfss {cmd}").parse_args(rest))
+        args = vars(parser(cmd).parse_args(rest))
         fn(**{k: v for k, v in args.items() if k in inspect.signature(fn).parameters})  # drop fastcore's --pdb/--xtra
     except (DataError, WeightsError, ImportError) as e: print(f"distillfss {cmd}: error: {e}", file=sys.stderr); return 1
     except KeyboardInterrupt: print(f"distillfss {cmd}: interrupted", file=sys.stderr); return 130
