@@ -178,7 +178,7 @@ def compare_figure(domains: Sequence[DomainModels], method: str = "teacher", thr
     fig.tight_layout()
     return fig
 
-# %% ../nbs/11_explorer.ipynb #f8436c01
+# %% ../nbs/11_explorer.ipynb #6059d4ee
 class Explorer:
     "ipywidgets app: domain, image, class, method, threshold and opacity -> image, truth, prediction, probability and IoU."
     def __init__(self, domains: Sequence | None = None, teacher=None, k: int = 5, seed: int = 0, steps: int = 50,
@@ -251,10 +251,10 @@ class Explorer:
         p = dm.probs(m, self.image.value)
         return dm.item(self.image.value), p, threshold_mask(p, self.threshold.value)
 
-    def figure(self):
-        "The current picture as a matplotlib figure."
+    def figure(self, prediction: tuple | None = None):
+        "The current picture as a matplotlib figure (from `prediction()`'s result when given)."
         dm, m = self.current, self.method.value
-        it, p, pred = self.prediction()
+        it, p, pred = prediction or self.prediction()
         sups = [(dm.item(s)["image"], dm.item(s)["mask"]) for s in dm.split.support] if m != "student" else None
         return explore_figure(it["image"], it["mask"], pred, p, dm.classes, self.cls.value, self.opacity.value,
                               f"{dm.name} / {self.image.value} / {METHOD_TITLES[m]}", supports=sups)
@@ -264,10 +264,9 @@ class Explorer:
         if self._busy or self.image.value is None: return
         t0 = time.perf_counter()
         dm = self.current
-        fig = self.figure()
-        it, p, pred = self.prediction()
+        it, p, pred = pr = self.prediction()
         ious = image_iou(pred, it["mask"], dm.classes)
-        self.view.value = fig_png(fig)
+        self.view.value = fig_png(self.figure(pr))
         self.iou.value = "<b>IoU on this image:</b> " + ", ".join(f"{c} {'n/a' if v is None else f'{v:.1f}%'}" for c, v in ious.items())
         self.status.value = f"{dm.name}: {len(dm.split.support)} supports, {len(dm.split.test)} test images; fitted " + \
             ", ".join(f"{k} in {v:.1f} s" for k, v in dm.fit_s.items()) + f"; drawn in {time.perf_counter() - t0:.2f} s"
