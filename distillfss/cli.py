@@ -154,7 +154,7 @@ def demo(out: str = "distillfss_out",  # folder for report.md, the figures, resu
     say(f"\ndone in {settings['seconds']:.0f} s: report in {out_p / 'report.md'}")
     return dict(rows=rows, speed=speed, settings=settings, out=out_p)
 
-# %% ../nbs/12_cli.ipynb #8f6226b5
+# %% ../nbs/12_cli.ipynb #88650087
 def _need_file(path: str, what: str) -> Path:
     if not path: raise DataError(f"--{what}: required")
     p = Path(path)
@@ -166,6 +166,9 @@ def _need_dir(path: str, what: str) -> Path:
     p = Path(path)
     if not p.is_dir(): raise DataError(f"--{what} {p}: folder not found")
     return p
+
+def _at_least(value, low, what: str):
+    if value < low: raise DataError(f"--{what} {value}: must be at least {low}")
 
 def _no_clobber(p: Path, overwrite: bool):
     if p.exists() and not overwrite: raise DataError(f"{p}: exists; pass --overwrite to replace it (nothing was written)")
@@ -184,6 +187,7 @@ def distill(data: str = "",  # support folder in the dataset format (images/, ma
     "Distill a student from a folder of support images and masks; writes one student file."
     from distillfss.data import split_support_test
     from distillfss.distill import distill as _distill, save_student
+    _at_least(k, 0, "k"); _at_least(steps, 1, "steps")
     ds = FolderDataset(_need_dir(data, "data"), binary=bool(binary)).validate()
     out_p = Path(out); _no_clobber(out_p, overwrite)
     stems = split_support_test(ds, k, seed).support if k else ds.stems
@@ -197,7 +201,7 @@ def distill(data: str = "",  # support folder in the dataset format (images/, ma
     print(f"wrote {out_p} ({out_p.stat().st_size / 1e6:.1f} MB): classes {st.classes}, {len(h['loss'])} steps in {h['seconds']:.0f} s")
     return out_p
 
-# %% ../nbs/12_cli.ipynb #81d23e9f
+# %% ../nbs/12_cli.ipynb #9f9029e7
 def _images(folder: Path) -> list[Path]:
     files = sorted(f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_EXTS and not f.name.startswith("."))
     if not files: raise DataError(f"{folder}: no image files ({', '.join(IMAGE_EXTS)})")
@@ -217,6 +221,7 @@ def predict(student: str = "",  # a student file written by `distillfss distill`
     from tqdm.auto import tqdm
     from distillfss.core import overlay
     from distillfss.distill import load_student
+    if not 0 <= alpha <= 1: raise DataError(f"--alpha {alpha}: the overlay opacity must be in [0, 1]")
     st = load_student(_need_file(student, "student"), device=device or None)
     files = _images(_need_dir(images, "images"))
     ims = [read_image(f) for f in files]                                   # every image readable before anything is written
@@ -235,7 +240,7 @@ def predict(student: str = "",  # a student file written by `distillfss distill`
     print(f"{len(files)} images -> {out_p / 'masks'} and {out_p / 'overlays'}; pixels per class: {share}")
     return out_p
 
-# %% ../nbs/12_cli.ipynb #631bdd89
+# %% ../nbs/12_cli.ipynb #70d774a3
 @call_parse
 def evaluate(student: str = "",  # a student file
              data: str = "",  # test folder in the dataset format, with the student's classes
@@ -247,6 +252,7 @@ def evaluate(student: str = "",  # a student file
     "Score a student on a folder of images and masks: foreground mIoU, FB-IoU and per-class IoU."
     from distillfss.distill import load_student
     from distillfss.metrics import evaluate as _evaluate, summary, class_table
+    _at_least(size, 0, "size")
     st = load_student(_need_file(student, "student"), device=device or None)
     ds = FolderDataset(_need_dir(data, "data"), binary=bool(binary))
     if list(ds.classes) != list(st.classes):
@@ -275,7 +281,7 @@ def export(student: str = "",  # a student file
     print(f"wrote {out_p} ({out_p.stat().st_size / 1e6:.1f} MB): input (B, 3, {s}, {s}) in [0, 1] -> logits (B, {1 + len(st.classes)}, {s}, {s}); classes {st.classes}")
     return out_p
 
-# %% ../nbs/12_cli.ipynb #38667a35
+# %% ../nbs/12_cli.ipynb #5a3e938a
 def _csv(s: str, cast=str) -> list:
     try: return [cast(x.strip()) for x in s.split(",") if x.strip()]
     except ValueError: raise DataError(f"{s!r}: expected a comma-separated list of {cast.__name__}") from None
@@ -298,6 +304,7 @@ def bench(datasets: str = "",  # comma-separated data_samples domains or prepare
          ):
     "Run the benchmark harness (or the speed benchmark) and write a tidy results table."
     from distillfss.benchmark import run_benchmark, run_recipe, results_table, speed_benchmark, write_results, paper_table
+    _at_least(size, 0, "size"); _at_least(steps, 0, "steps")
     ks, sd = _csv(shots, int), _csv(seeds, int)
     out = out or ("distillfss_out/speed" if speed else "distillfss_out/bench")
     kw = dict(backbone=backbone or None, profile=profile or "cpu", device=device or None)
