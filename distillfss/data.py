@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .core import DataError, Episode, IGNORE_INDEX, check_mask, show_masks
 
@@ -81,6 +81,7 @@ def _load_array(path: Path, what: str) -> tuple[np.ndarray, bool]:
     "Pixels of `path` (upright, as a viewer shows them; palette images keep their indices) and whether it is JPEG."
     if not path.exists(): raise DataError(f"{path}: {what} file not found")
     if not path.is_file(): raise DataError(f"{path}: {what} is not a regular file")
+    if path.stat().st_size == 0: raise DataError(f"{path}: cannot read {what}: the file is empty (0 bytes)")
     try:
         a, lossy = (_tiff_array if path.suffix.lower() in (".tif", ".tiff") else _pillow_array)(path, what)
     except DataError: raise
@@ -89,6 +90,8 @@ def _load_array(path: Path, what: str) -> tuple[np.ndarray, bool]:
         raise DataError(f"{path}: {what} has {int(n.group(1)) if n else 'too many':,} pixels, above the limit of "
                         f"{MAX_PIXELS:,} (distillfss.data.MAX_PIXELS); downscale it first") from None
     except MemoryError: raise DataError(f"{path}: {what} does not fit in memory") from None
+    except UnidentifiedImageError:
+        raise DataError(f"{path}: cannot read {what}: not a valid image file (damaged, or not really {path.suffix})") from None
     except Exception as e:          # decoders raise many kinds on damaged or hostile files; each is this file's problem
         raise DataError(f"{path}: cannot read {what} ({type(e).__name__}: {e})") from None
     if a.dtype.byteorder not in ("=", "|"): a = a.astype(a.dtype.newbyteorder("="))   # big-endian 16-bit PNG/TIFF
@@ -219,8 +222,9 @@ def _by_stem(folder: Path) -> tuple[dict, list[str]]:
         if f.name.startswith(".") or f.name.lower() in _JUNK or (f.is_dir() and not f.is_symlink()): continue
         if f.suffix.lower() not in IMAGE_EXTS:
             problems.append(f"{f}: not an image file ({', '.join(IMAGE_EXTS)}); move it out of {folder.name}/")
-        elif not f.is_file():
+        elif not f.is_file():                                        # still counts as the stem's file: one problem, not two
             problems.append(f"{f}: " + ("a link to nothing" if f.is_symlink() and not f.exists() else "not a regular file"))
+            files.setdefault(f.stem, f)
         elif f.stem in files: problems.append(f"{f}: two files share the stem {f.stem!r} ({files[f.stem].name}, {f.name})")
         else: files[f.stem] = f
     return files, problems
@@ -234,7 +238,8 @@ class FolderDataset:
         if not self.root.is_dir():
             raise DataError(f"{self.root}: " + ("not a folder" if self.root.exists() else "dataset folder not found"))
         self.classes = ["foreground"] if binary and not (self.root / "classes.txt").exists() else read_classes(self.root)
-        if binary and len(self.classes) != 1: raise DataError(f"{self.root}: binary=True needs one class, classes.txt lists {len(self.classes)}")
+        if binary and len(self.classes) != 1:
+            raise DataError(f"{self.root / 'classes.txt'}: binary=True needs one class, classes.txt lists {len(self.classes)}")
         for sub in ("images", "masks"):
             if not (self.root / sub).is_dir(): raise DataError(f"{self.root / sub}: folder not found (expected images/ and masks/)")
         imgs, p1 = _by_stem(self.root / "images"); msks, p2 = _by_stem(self.root / "masks")
@@ -252,7 +257,7 @@ class FolderDataset:
     def _read_info(self) -> dict:
         p = self.root / "info.json"
         if not p.exists(): return {}
-        try: info = json.loads(_read_text(p, "info.json", 1_000_000))
+        try: info = json.loads(_read_text(p, "metadata", 1_000_000))
         except json.JSONDecodeError as e: raise DataError(f"{p}: not valid JSON ({e})") from None
         if not isinstance(info, dict): raise DataError(f"{p}: must hold a JSON object ({{\"title\": ...}}), not a {type(info).__name__}")
         b = info.get("block", 1)
@@ -263,7 +268,7 @@ class FolderDataset:
         p, lay = self.root / "layout.csv", {s: (s, ()) for s in self.stems}
         if not p.exists(): return lay
         seen = set()
-        rows = csv.DictReader(io.StringIO(_read_text(p, "layout.csv"), newline=""))
+        rows = csv.DictReader(io.StringIO(_read_text(p, "the layout"), newline=""))
         if "stem" not in (rows.fieldnames or []): raise DataError(f"{p}: the first line must name the columns: stem,group[,positions]")
         try:
             for i, row in enumerate(rows, 2):

@@ -128,7 +128,7 @@ def paper_split(ds: FolderDataset, k: int) -> Split:
     "The paper's split of a prepared dataset: hierarchical-uniform supports from the pool (per class if so marked), the fixed test list."
     p = ds.root / "split.json"
     if not p.exists(): raise DataError(f"{p}: no split file; prepare the dataset with `prepare` first")
-    try: sp = json.loads(_read_text(p, "split.json"))
+    try: sp = json.loads(_read_text(p, "the split"))
     except json.JSONDecodeError as e: raise DataError(f"{p}: not valid JSON ({e})") from None
     if not (isinstance(sp, dict) and all(isinstance(sp.get(key), list) and all(isinstance(x, str) for x in sp[key]) for key in ("pool", "test"))):
         raise DataError(f"{p}: needs \"pool\" and \"test\" lists of pair names (as `write_split` writes them)")
@@ -337,7 +337,7 @@ def industrial_fold_classes(names: Sequence[str], fold: int = 0, n_folds: int = 
 def prepare_industrial(src, dst, fold: int = 0, max_side: int | None = None) -> Path:
     "Industrial-5i: `data.json` (clsName, clsDic[cls]['bad'] image paths) with `<path>.bmp` masks; the fold's 5 classes, split 80/20."
     src = Path(src)
-    try: meta = json.loads(_read_text(_need(src / "data.json", "the dataset index"), "data.json"))
+    try: meta = json.loads(_read_text(_need(src / "data.json", "the dataset index"), "the dataset index"))
     except ValueError as e: raise DataError(f"{src / 'data.json'}: not JSON ({e})") from None
     if not (isinstance(meta, dict) and isinstance(meta.get("clsName"), list) and isinstance(meta.get("clsDic"), dict)):
         raise DataError(f"{src / 'data.json'}: needs a list clsName and an object clsDic")
