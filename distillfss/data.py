@@ -49,7 +49,7 @@ def _orient(a: np.ndarray, orientation: int, y: int = 0, x: int = 1) -> np.ndarr
 def _tiff_array(path: Path, what: str) -> tuple[np.ndarray, bool]:
     import tifffile
     log = logging.getLogger("tifffile"); level = log.level
-    log.setLevel(logging.CRITICAL)                   # a damaged file is reported once, by the DataError, not also logged
+    log.setLevel(logging.CRITICAL)                   # a damaged file is reported once, by the DataError
     try: return _tiff_read(tifffile.TiffFile(path), path, what)
     finally: log.setLevel(level)
 
@@ -91,7 +91,8 @@ def _load_array(path: Path, what: str) -> tuple[np.ndarray, bool]:
                         f"{MAX_PIXELS:,} (distillfss.data.MAX_PIXELS); downscale it first") from None
     except MemoryError: raise DataError(f"{path}: {what} does not fit in memory") from None
     except UnidentifiedImageError:
-        raise DataError(f"{path}: cannot read {what}: not a valid image file (damaged, or not really {path.suffix})") from None
+        why = f"not a valid image file (damaged, or not really {path.suffix})"
+        raise DataError(f"{path}: cannot read {what}: {why}") from None
     except Exception as e:          # decoders raise many kinds on damaged or hostile files; each is this file's problem
         raise DataError(f"{path}: cannot read {what} ({type(e).__name__}: {e})") from None
     if a.dtype.byteorder not in ("=", "|"): a = a.astype(a.dtype.newbyteorder("="))   # big-endian 16-bit PNG/TIFF
@@ -139,7 +140,8 @@ def _binary(a: np.ndarray, path: Path, lossy: bool) -> np.ndarray:
     "One object class: 0/1 (255 stays 'ignore'), 0/255, or grey levels above half the maximum; a JPEG only as 0/255."
     vals = set(np.unique(a).tolist())
     if lossy:
-        if 0 < max(vals) < 128: raise DataError(f"{path}: a JPEG mask with values below 128 (0/1 labels?); {_LOSSY_MASK}")
+        if 0 < max(vals) < 128:
+            raise DataError(f"{path}: a JPEG mask with values below 128 (0/1 labels?); {_LOSSY_MASK}")
         return (a >= 128).astype(np.int64)                     # JPEG noise never crosses the middle of 0..255
     if 1 in vals and vals <= {0, 1, IGNORE_INDEX}: return a.astype(np.int64)     # 0/1 labels with an ignore region
     if vals <= {0, IGNORE_INDEX}: return (a == IGNORE_INDEX).astype(np.int64)   # 0/255
@@ -222,10 +224,12 @@ def _by_stem(folder: Path) -> tuple[dict, list[str]]:
         if f.name.startswith(".") or f.name.lower() in _JUNK or (f.is_dir() and not f.is_symlink()): continue
         if f.suffix.lower() not in IMAGE_EXTS:
             problems.append(f"{f}: not an image file ({', '.join(IMAGE_EXTS)}); move it out of {folder.name}/")
-        elif not f.is_file():                                        # still counts as the stem's file: one problem, not two
-            problems.append(f"{f}: " + ("a link to nothing" if f.is_symlink() and not f.exists() else "not a regular file"))
+        elif not f.is_file():                                 # still counts as the stem's file: one problem, not two
+            broken = f.is_symlink() and not f.exists()
+            problems.append(f"{f}: " + ("a link to nothing" if broken else "not a regular file"))
             files.setdefault(f.stem, f)
-        elif f.stem in files: problems.append(f"{f}: two files share the stem {f.stem!r} ({files[f.stem].name}, {f.name})")
+        elif f.stem in files:
+            problems.append(f"{f}: two files share the stem {f.stem!r} ({files[f.stem].name}, {f.name})")
         else: files[f.stem] = f
     return files, problems
 
@@ -239,7 +243,7 @@ class FolderDataset:
             raise DataError(f"{self.root}: " + ("not a folder" if self.root.exists() else "dataset folder not found"))
         self.classes = ["foreground"] if binary and not (self.root / "classes.txt").exists() else read_classes(self.root)
         if binary and len(self.classes) != 1:
-            raise DataError(f"{self.root / 'classes.txt'}: binary=True needs one class, classes.txt lists {len(self.classes)}")
+            raise DataError(f"{self.root / 'classes.txt'}: binary=True needs one class, it lists {len(self.classes)}")
         for sub in ("images", "masks"):
             if not (self.root / sub).is_dir(): raise DataError(f"{self.root / sub}: folder not found (expected images/ and masks/)")
         imgs, p1 = _by_stem(self.root / "images"); msks, p2 = _by_stem(self.root / "masks")
@@ -259,9 +263,11 @@ class FolderDataset:
         if not p.exists(): return {}
         try: info = json.loads(_read_text(p, "metadata", 1_000_000))
         except json.JSONDecodeError as e: raise DataError(f"{p}: not valid JSON ({e})") from None
-        if not isinstance(info, dict): raise DataError(f"{p}: must hold a JSON object ({{\"title\": ...}}), not a {type(info).__name__}")
+        if not isinstance(info, dict):
+            raise DataError(f"{p}: must hold a JSON object ({{\"title\": ...}}), not a {type(info).__name__}")
         b = info.get("block", 1)
-        if isinstance(b, bool) or not isinstance(b, int) or b < 1: raise DataError(f"{p}: \"block\" must be a positive integer, got {b!r}")
+        if isinstance(b, bool) or not isinstance(b, int) or b < 1:
+            raise DataError(f"{p}: \"block\" must be a positive integer, got {b!r}")
         return info
 
     def _read_layout(self) -> dict:
@@ -269,10 +275,12 @@ class FolderDataset:
         if not p.exists(): return lay
         seen = set()
         rows = csv.DictReader(io.StringIO(_read_text(p, "the layout"), newline=""))
-        if "stem" not in (rows.fieldnames or []): raise DataError(f"{p}: the first line must name the columns: stem,group[,positions]")
+        if "stem" not in (rows.fieldnames or []):
+            raise DataError(f"{p}: the first line must name the columns: stem,group[,positions]")
         try:
             for i, row in enumerate(rows, 2):
-                if None in row: raise DataError(f"{p}, line {i}: more values than the {len(rows.fieldnames)} column names")
+                if None in row:
+                    raise DataError(f"{p}, line {i}: more values than the {len(rows.fieldnames)} column names")
                 s = row.pop("stem", None)
                 if s not in lay: raise DataError(f"{p}, line {i}: stem {s!r} is not a pair of this dataset")
                 if s in seen: raise DataError(f"{p}, line {i}: stem {s!r} listed twice")

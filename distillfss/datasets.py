@@ -73,12 +73,15 @@ def extract(archive, dest) -> Path:
     "Extract a .zip or .tar[.gz|.bz2|.xz] into `dest`, refusing members that would land outside it or are links."
     archive, dest = Path(archive), Path(dest)
     if not archive.is_file(): raise DataError(f"{archive}: archive not found")
-    if not (zipfile.is_zipfile(archive) or tarfile.is_tarfile(archive)): raise DataError(f"{archive}: neither a zip nor a tar archive")
+    if not (zipfile.is_zipfile(archive) or tarfile.is_tarfile(archive)):
+        raise DataError(f"{archive}: neither a zip nor a tar archive")
     anchor = dest if dest.is_dir() else _existing_parent(dest)
     try:
         need = _check_members(archive, dest)
         free = shutil.disk_usage(anchor).free
-        if need > free: raise DataError(f"{archive}: unpacks to {need:,} bytes, but {free:,} are free in {anchor}; nothing extracted")
+        if need > free:
+            raise DataError(f"{archive}: unpacks to {need:,} bytes, but {free:,} are free in {anchor}; "
+                            "nothing extracted")
         tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=anchor))     # a failure half-way leaves nothing behind
         try:
             if zipfile.is_zipfile(archive):
@@ -90,7 +93,7 @@ def extract(archive, dest) -> Path:
             dest.mkdir(parents=True, exist_ok=True); _merge(tmp, dest)
         finally: shutil.rmtree(tmp, ignore_errors=True)
     except DataError: raise
-    except Exception as e:          # damaged or encrypted archives raise many kinds (BadZipFile, ReadError, zlib.error, ...)
+    except Exception as e:          # damaged or encrypted archives raise many kinds (BadZipFile, ReadError, ...)
         raise DataError(f"{archive}: cannot extract ({type(e).__name__}: {e}); nothing extracted") from None
     return dest
 
@@ -130,7 +133,8 @@ def paper_split(ds: FolderDataset, k: int) -> Split:
     if not p.exists(): raise DataError(f"{p}: no split file; prepare the dataset with `prepare` first")
     try: sp = json.loads(_read_text(p, "the split"))
     except json.JSONDecodeError as e: raise DataError(f"{p}: not valid JSON ({e})") from None
-    if not (isinstance(sp, dict) and all(isinstance(sp.get(key), list) and all(isinstance(x, str) for x in sp[key]) for key in ("pool", "test"))):
+    names = lambda key: isinstance(sp.get(key), list) and all(isinstance(x, str) for x in sp[key])
+    if not (isinstance(sp, dict) and names("pool") and names("test")):
         raise DataError(f"{p}: needs \"pool\" and \"test\" lists of pair names (as `write_split` writes them)")
     have = set(ds.stems); missing = [s for s in sp["pool"] + sp["test"] if s not in have]
     if missing: raise DataError(f"{p}: {len(missing)} ids have no image/mask pair, e.g. {missing[:3]}")
@@ -272,7 +276,8 @@ def prepare_lung(src, dst) -> Path:
     "Lung nodule CT (Mendeley 5rr22hgzwr): HU slices min-max scaled with the train set's global range -> 3 channels; fixed train/test pickles."
     src = Path(src); frames = {s: _read_pickle(_need(src / f"lung_cancer_{s}.pkl", "a dataset pickle")) for s in ("train", "test")}
     for s, df in frames.items():
-        if not hasattr(df, "columns"): raise DataError(f"{src}/lung_cancer_{s}.pkl: holds a {type(df).__name__}, not a DataFrame")
+        if not hasattr(df, "columns"):
+            raise DataError(f"{src}/lung_cancer_{s}.pkl: holds a {type(df).__name__}, not a DataFrame")
         if not {"hu_array", "mask"} <= set(df.columns): raise DataError(f"{src}/lung_cancer_{s}.pkl: needs columns hu_array and mask, has {list(df.columns)}")
     train = [_hu(a, f"{src}/lung_cancer_train.pkl row {j}") for j, a in enumerate(frames["train"]["hu_array"])]
     if not train: raise DataError(f"{src}/lung_cancer_train.pkl: no rows")
@@ -281,7 +286,8 @@ def prepare_lung(src, dst) -> Path:
     for s, df in frames.items():
         ids[s] = []
         for j, (hu, m) in enumerate(zip(df["hu_array"], df["mask"])):
-            g = np.clip((_hu(hu, f"{src}/lung_cancer_{s}.pkl row {j}") - lo) / max(hi - lo, 1e-9) * 255, 0, 255).astype(np.uint8)
+            hu = _hu(hu, f"{src}/lung_cancer_{s}.pkl row {j}")
+            g = np.clip((hu - lo) / max(hi - lo, 1e-9) * 255, 0, 255).astype(np.uint8)
             stem = f"{s}_{j:05d}"; w.add(stem, np.repeat(g[..., None], 3, -1), (np.asarray(m) > 0).astype(np.uint8), f"{src}/lung_cancer_{s}.pkl row {j}")
             ids[s].append(stem)
     write_split(dst, ids["train"], ids["test"], "fixed train/test pickles", hu_range=[lo, hi])
@@ -308,7 +314,8 @@ def prepare_isic(src, dst, test_list=None, max_side: int | None = 1024) -> Path:
         img = _rgb(_need(src / "ISIC2018_Task1-2_Training_Input" / f"{i}.jpg", "the image of " + m.name))
         w.add(i, img, (_gray(m) >= 128).astype(np.uint8) * label[i], str(m)); ids.append(i)
     if test_list:
-        listed = [r.get("id") for r in csv.DictReader(io.StringIO(_read_text(_need(Path(test_list), "the ISIC test list"), "a test list")))]
+        text = _read_text(_need(Path(test_list), "the ISIC test list"), "a test list")
+        listed = [r.get("id") for r in csv.DictReader(io.StringIO(text))]
         if not listed or None in listed: raise DataError(f"{test_list}: needs an `id` column with one image id per row")
         test = [i for i in listed if i in set(ids)]
         if len(test) < len(listed): print(f"{test_list}: {len(listed) - len(test)} of {len(listed)} listed ids have no prepared pair (other diagnosis or missing)")
@@ -416,7 +423,7 @@ def prepare(name: str, src, dst, **kw) -> FolderDataset:
     if dst.exists() and (not dst.is_dir() or any(dst.iterdir())):
         raise DataError(f"{dst}: not empty (delete it, or choose a new folder); nothing was written")
     tmp = Path(tempfile.mkdtemp(prefix=f".{dst.name}.partial-", dir=_existing_parent(dst)))
-    try:                                          # built beside `dst` and moved there once valid: a failure leaves nothing
+    try:                                     # built beside `dst`, moved there once valid: a failure leaves nothing
         BENCHMARKS[name].prepare(src, tmp, **kw)
         FolderDataset(tmp).validate()
         dst.parent.mkdir(parents=True, exist_ok=True)
