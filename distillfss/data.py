@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #b071facc
 from __future__ import annotations
-import csv, json, os
+import csv, io, json, logging, math, os, re, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -12,72 +12,156 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .core import DataError, Episode, IGNORE_INDEX, check_mask, show_masks
 
 # %% auto #0
-__all__ = ['IMAGE_EXTS', 'read_image', 'read_mask', 'resize_image', 'resize_mask', 'read_classes', 'FolderDataset', 'write_pairs',
-           'Split', 'split_support_test', 'load_pairs', 'load_episode', 'split_episode', 'support_cycle',
+__all__ = ['IMAGE_EXTS', 'MAX_PIXELS', 'read_image', 'read_mask', 'resize_image', 'resize_mask', 'read_classes', 'FolderDataset',
+           'write_pairs', 'Split', 'split_support_test', 'load_pairs', 'load_episode', 'split_episode', 'support_cycle',
            'cycle_episodes', 'IoUAccumulator', 'score', 'score_episode', 'data_samples_path', 'list_domains',
            'load_domain', 'domain_table', 'markdown_table', 'show_domain']
 
 # %% ../nbs/01_data.ipynb #6baa877c
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+MAX_PIXELS = 2**26   # 67 megapixels (8192 x 8192); larger images are refused before their pixels are decoded
 
-def _load_array(path: Path, what: str) -> np.ndarray:
-    "Pixels of `path` as a NumPy array (palette images keep their indices); DataError if unreadable."
-    if not path.exists(): raise DataError(f"{path}: {what} file not found")
-    try:
-        if path.suffix.lower() in (".tif", ".tiff"):
-            import tifffile
-            return np.asarray(tifffile.imread(path))
+def _check_size(path: Path, what: str, shape: tuple, wh: tuple | None = None):
+    "Refuse a declared size above `MAX_PIXELS` (channels not counted) or without pixels, before decoding."
+    dims = list(shape)
+    if len(dims) >= 3 and dims[-1] <= 4: dims = dims[:-1]          # channels last
+    elif len(dims) >= 3 and dims[0] <= 4: dims = dims[1:]          # channels first
+    n = math.prod(dims)
+    size = f"{wh[0]}x{wh[1]} (WxH)" if wh else f"shape {tuple(shape)}"
+    if n == 0: raise DataError(f"{path}: {what} has no pixels ({size})")
+    if n > MAX_PIXELS:
+        raise DataError(f"{path}: {what} of {size} has {n:,} pixels, above the limit of {MAX_PIXELS:,} "
+                        "(distillfss.data.MAX_PIXELS); downscale it first")
+
+def _orient(a: np.ndarray, orientation: int, y: int = 0, x: int = 1) -> np.ndarray:
+    "Apply a TIFF/EXIF orientation (1-8) to the axes `y`, `x` of `a`, as `PIL.ImageOps.exif_transpose` does."
+    if orientation in (5, 7): a = a.swapaxes(y, x)
+    k = {3: 2, 6: -1, 7: 2, 8: 1}.get(orientation, 0)
+    if k: a = np.rot90(a, k, axes=(y, x))
+    if orientation in (2, 4): a = np.flip(a, x if orientation == 2 else y)
+    return np.ascontiguousarray(a)
+
+def _tiff_array(path: Path, what: str) -> tuple[np.ndarray, bool]:
+    import tifffile
+    log = logging.getLogger("tifffile"); level = log.level
+    log.setLevel(logging.CRITICAL)                   # a damaged file is reported once, by the DataError
+    try: return _tiff_read(tifffile.TiffFile(path), path, what)
+    finally: log.setLevel(level)
+
+def _tiff_read(tf, path: Path, what: str) -> tuple[np.ndarray, bool]:
+    with tf:
+        if not tf.series: raise DataError(f"{path}: {what} TIFF holds no image")
+        s, page = tf.series[0], tf.pages[0]
+        _check_size(path, what, s.shape)
+        a = np.asarray(s.asarray())
+        o = page.tags.get("Orientation")
+        if o is not None and int(o.value) in range(2, 9) and "Y" in s.axes and "X" in s.axes:
+            a = _orient(a, int(o.value), s.axes.index("Y"), s.axes.index("X"))
+        return a, int(page.compression) in (6, 7)                  # (old-style) JPEG compression is lossy
+
+def _pillow_array(path: Path, what: str) -> tuple[np.ndarray, bool]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                           # odd metadata is no reason to print anything ...
+        warnings.simplefilter("error", Image.DecompressionBombWarning)   # ... but a huge image is refused
         with Image.open(path) as im:
-            im.load()
-            if im.mode == "1": return np.asarray(im, dtype=bool)
+            _check_size(path, what, im.size[::-1], im.size)
+            lossy = im.format in ("JPEG", "MPO")
+            im = ImageOps.exif_transpose(im)                       # pixels as a viewer shows them (loads the image)
+            if im.mode == "1": return np.asarray(im, dtype=bool), lossy
             if im.mode in ("CMYK", "YCbCr", "HSV", "LAB"): im = im.convert("RGB")
             if what == "image" and im.mode == "P": im = im.convert("RGBA" if "transparency" in im.info else "RGB")
-            return np.asarray(im)
+            return np.asarray(im), lossy
+
+def _load_array(path: Path, what: str) -> tuple[np.ndarray, bool]:
+    "Pixels of `path` (upright, as a viewer shows them; palette images keep their indices) and whether it is JPEG."
+    if not path.exists(): raise DataError(f"{path}: {what} file not found")
+    if not path.is_file(): raise DataError(f"{path}: {what} is not a regular file")
+    if path.stat().st_size == 0: raise DataError(f"{path}: cannot read {what}: the file is empty (0 bytes)")
+    try:
+        a, lossy = (_tiff_array if path.suffix.lower() in (".tif", ".tiff") else _pillow_array)(path, what)
     except DataError: raise
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
-        raise DataError(f"{path}: cannot read {what} ({type(e).__name__}: {e})") from e
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        n = re.search(r"\((\d+) pixels\)", str(e))
+        raise DataError(f"{path}: {what} has {int(n.group(1)) if n else 'too many':,} pixels, above the limit of "
+                        f"{MAX_PIXELS:,} (distillfss.data.MAX_PIXELS); downscale it first") from None
+    except MemoryError: raise DataError(f"{path}: {what} does not fit in memory") from None
+    except UnidentifiedImageError:
+        why = f"not a valid image file (damaged, or not really {path.suffix})"
+        raise DataError(f"{path}: cannot read {what}: {why}") from None
+    except Exception as e:          # decoders raise many kinds on damaged or hostile files; each is this file's problem
+        raise DataError(f"{path}: cannot read {what} ({type(e).__name__}: {e})") from None
+    if a.dtype.byteorder not in ("=", "|"): a = a.astype(a.dtype.newbyteorder("="))   # big-endian 16-bit PNG/TIFF
+    if a.dtype.kind not in "biuf": raise DataError(f"{path}: unsupported {what} pixel type {a.dtype}")
+    if a.size == 0: raise DataError(f"{path}: {what} has no pixels (shape {a.shape})")
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        raise DataError(f"{path}: {what} holds NaN or infinite values ({int((~np.isfinite(a)).sum())} of {a.size})")
+    return a, lossy
 
 def read_image(path, rescale: str = "dtype") -> torch.Tensor:
     "Read any supported image file as a float tensor (3, H, W) in [0, 1]; `rescale` is 'dtype' or 'minmax'."
     if rescale not in ("dtype", "minmax"): raise DataError(f"rescale must be 'dtype' or 'minmax', got {rescale!r}")
     path = Path(path)
-    a = _load_array(path, "image")
+    a, _ = _load_array(path, "image")
     if a.ndim == 3 and a.shape[0] in (1, 3, 4) and a.shape[-1] > 4: a = a.transpose(1, 2, 0)  # channels-first TIFF
     if a.ndim == 2: a = a[..., None]
     if a.ndim != 3 or a.shape[-1] not in (1, 2, 3, 4):
         raise DataError(f"{path}: unsupported image shape {a.shape} (expected H x W with 1-4 channels)")
     a = a[..., :1] if a.shape[-1] in (1, 2) else a[..., :3]  # drop alpha
     if a.dtype == np.bool_: a = a.astype(np.uint8) * 255
-    x = a.astype(np.float32)
-    natural = a.dtype in (np.uint8, np.uint16) or (a.dtype.kind == "f" and x.min() >= 0 and x.max() <= 1)
-    if rescale == "minmax" or not natural:
-        lo, hi = float(x.min()), float(x.max()); x = (x - lo) / (hi - lo if hi > lo else 1.0)
-    elif a.dtype.kind == "u": x = x / float(np.iinfo(a.dtype).max)
+    natural = a.dtype in (np.uint8, np.uint16) or (a.dtype.kind == "f" and a.min() >= 0 and a.max() <= 1)
+    if rescale == "minmax" or not natural:          # in float64: int32/int64/float64 ranges overflow float32
+        x = a.astype(np.float64); lo, hi = x.min(), x.max()
+        x = ((x - lo) / (hi - lo if hi > lo else 1.0)).astype(np.float32)
+    else: x = a.astype(np.float32) / (float(np.iinfo(a.dtype).max) if a.dtype.kind == "u" else 1.0)
     t = torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)
     return t.expand(3, -1, -1).contiguous() if t.shape[0] == 1 else t.contiguous()
 
 # %% ../nbs/01_data.ipynb #3532d4ca
-def read_mask(path, n_classes: int, binary: bool = False, ignore_only_ok: bool = False) -> torch.Tensor:
-    "Read a class-index mask as a long tensor (H, W), validated against `n_classes`; `binary=True`: above half max -> 1."
-    path = Path(path)
-    a = _load_array(path, "mask")
-    if a.dtype == np.bool_: a = a.astype(np.uint8)
+_LOSSY_MASK = "JPEG changes label values, so masks must be lossless: save masks as PNG"
+
+def _single_channel(a: np.ndarray, path: Path, lossy: bool = False) -> np.ndarray:
+    "A mask array as (H, W): (1, H, W) stacks and equal colour channels collapse; colour codes are refused."
     while a.ndim == 3 and a.shape[0] == 1: a = a[0]          # (1, H, W) stacks
     if a.ndim == 3:
         if a.shape[-1] in (2, 4): a = a[..., :-1]
-        if a.shape[-1] == 1 or (a == a[..., :1]).all(): a = a[..., 0]
+        if lossy: a = a.mean(-1)                              # JPEG colour noise: the grey level is what was meant
+        elif a.shape[-1] == 1 or (a == a[..., :1]).all(): a = a[..., 0]
         else: raise DataError(f"{path}: mask has {a.shape[-1]} different colour channels; expected a single-channel "
                               "class-index mask (convert colour codes to indices first)")
     if a.ndim != 2: raise DataError(f"{path}: unsupported mask shape {a.shape}")
+    return a
+
+def _binary(a: np.ndarray, path: Path, lossy: bool) -> np.ndarray:
+    "One object class: 0/1 (255 stays 'ignore'), 0/255, or grey levels above half the maximum; a JPEG only as 0/255."
+    vals = set(np.unique(a).tolist())
+    if lossy:
+        if 0 < max(vals) < 128:
+            raise DataError(f"{path}: a JPEG mask with values below 128 (0/1 labels?); {_LOSSY_MASK}")
+        return (a >= 128).astype(np.int64)                     # JPEG noise never crosses the middle of 0..255
+    if 1 in vals and vals <= {0, 1, IGNORE_INDEX}: return a.astype(np.int64)     # 0/1 labels with an ignore region
+    if vals <= {0, IGNORE_INDEX}: return (a == IGNORE_INDEX).astype(np.int64)   # 0/255
+    small = sorted(v for v in vals if 0 < v < 128)
+    if len(small) > 1 and len(vals - {0, IGNORE_INDEX}) == len(small):
+        raise DataError(f"{path}: binary=True, but the mask holds several class values {small[:8]}; read it as a "
+                        "class-index mask with a classes.txt naming each class")
+    return (a > max(vals) / 2).astype(np.int64)
+
+def read_mask(path, n_classes: int, binary: bool = False, ignore_only_ok: bool = False) -> torch.Tensor:
+    "Read a class-index mask as a long tensor (H, W), validated against `n_classes`; `binary=True`: one object class."
+    path = Path(path)
+    a, lossy = _load_array(path, "mask")
+    if lossy and not binary: raise DataError(f"{path}: mask is a JPEG file; {_LOSSY_MASK}")
+    if a.dtype == np.bool_: a = a.astype(np.uint8)
+    a = _single_channel(a, path, lossy)
     if a.dtype.kind == "f":
-        if not np.all(np.mod(a, 1) == 0): raise DataError(f"{path}: mask holds non-integer values")
-        a = a.astype(np.int64)
-    if binary: return torch.from_numpy((a > a.max() / 2).astype(np.int64))
+        if not np.all(np.mod(a, 1) == 0) and not lossy: raise DataError(f"{path}: mask holds non-integer values")
+        a = np.round(a).astype(np.int64)
+    if binary: return torch.from_numpy(_binary(a, path, lossy))
     m = torch.from_numpy(a.astype(np.int64))
     vals = set(torch.unique(m).tolist())
     if IGNORE_INDEX in vals and vals <= {0, IGNORE_INDEX} and not ignore_only_ok:
@@ -105,24 +189,47 @@ def resize_mask(m: torch.Tensor, size) -> torch.Tensor:
     return y.reshape(*lead, h, w).to(m.dtype)
 
 # %% ../nbs/01_data.ipynb #2c64d632
+def _read_text(p: Path, what: str, max_bytes: int | None = None) -> str:
+    "The UTF-8 text of `p` (a byte-order mark is dropped); DataError naming `p` if unreadable, not UTF-8 or too large."
+    try:
+        if max_bytes and p.stat().st_size > max_bytes:
+            raise DataError(f"{p}: {p.stat().st_size:,} bytes, too large for {what} (at most {max_bytes:,})")
+        return p.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DataError(f"{p}: {what} is not UTF-8 text (byte {e.start}: {e.reason}); save it as UTF-8") from None
+    except OSError as e: raise DataError(f"{p}: cannot read {what} ({e.strerror or e})") from None
+
 def read_classes(root) -> list[str]:
     "Foreground class names from `root/classes.txt` (line i = mask value i)."
     p = Path(root) / "classes.txt"
     if not p.exists(): raise DataError(f"{p}: classes.txt not found (one foreground class name per line; line i is mask value i)")
-    names = [l.strip() for l in p.read_text(encoding="utf-8-sig").splitlines()]
+    names = [l.strip() for l in _read_text(p, "a class list", 64_000).splitlines()]
     while names and not names[-1]: names.pop()                     # trailing blank lines are harmless
     if not names: raise DataError(f"{p}: no class names (one foreground class name per line)")
     if "" in names: raise DataError(f"{p}: line {names.index('') + 1} is blank; line i names mask value i, so blank lines would shift the classes")
+    if names[0].lower() in ("background", "bg", "_background_"):
+        raise DataError(f"{p}: line 1 is {names[0]!r}, but line i names mask value i and 0 is always background; "
+                        "remove that line")
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup: raise DataError(f"{p}: duplicate class names {dup}")
     if len(names) >= IGNORE_INDEX: raise DataError(f"{p}: {len(names)} classes; at most {IGNORE_INDEX - 1} fit below the ignore value")
     return names
 
+_JUNK = {"thumbs.db", "desktop.ini"}   # files operating systems drop into folders
+
 def _by_stem(folder: Path) -> tuple[dict, list[str]]:
+    "Image files of `folder` by stem, and the problems found: other files, broken links, shared stems."
     files, problems = {}, []
     for f in sorted(folder.iterdir()):
-        if f.name.startswith(".") or f.suffix.lower() not in IMAGE_EXTS or not f.is_file(): continue
-        if f.stem in files: problems.append(f"{f}: two files share the stem {f.stem!r} ({files[f.stem].name}, {f.name})")
+        if f.name.startswith(".") or f.name.lower() in _JUNK or (f.is_dir() and not f.is_symlink()): continue
+        if f.suffix.lower() not in IMAGE_EXTS:
+            problems.append(f"{f}: not an image file ({', '.join(IMAGE_EXTS)}); move it out of {folder.name}/")
+        elif not f.is_file():                                 # still counts as the stem's file: one problem, not two
+            broken = f.is_symlink() and not f.exists()
+            problems.append(f"{f}: " + ("a link to nothing" if broken else "not a regular file"))
+            files.setdefault(f.stem, f)
+        elif f.stem in files:
+            problems.append(f"{f}: two files share the stem {f.stem!r} ({files[f.stem].name}, {f.name})")
         else: files[f.stem] = f
     return files, problems
 
@@ -132,37 +239,56 @@ class FolderDataset:
     def __init__(self, root, binary: bool = False, rescale: str = "dtype", ignore_only_ok: bool = False):
         self.root, self.binary, self.rescale, self.ignore_only_ok = Path(root), binary, rescale, ignore_only_ok
         if rescale not in ("dtype", "minmax"): raise DataError(f"rescale must be 'dtype' or 'minmax', got {rescale!r}")
-        if not self.root.is_dir(): raise DataError(f"{self.root}: dataset folder not found")
+        if not self.root.is_dir():
+            raise DataError(f"{self.root}: " + ("not a folder" if self.root.exists() else "dataset folder not found"))
         self.classes = ["foreground"] if binary and not (self.root / "classes.txt").exists() else read_classes(self.root)
-        if binary and len(self.classes) != 1: raise DataError(f"{self.root}: binary=True needs one class, classes.txt lists {len(self.classes)}")
+        if binary and len(self.classes) != 1:
+            raise DataError(f"{self.root / 'classes.txt'}: binary=True needs one class, it lists {len(self.classes)}")
         for sub in ("images", "masks"):
             if not (self.root / sub).is_dir(): raise DataError(f"{self.root / sub}: folder not found (expected images/ and masks/)")
         imgs, p1 = _by_stem(self.root / "images"); msks, p2 = _by_stem(self.root / "masks")
         problems = p1 + p2 + [f"{imgs[s]}: no mask with stem {s!r} in {self.root / 'masks'}" for s in imgs if s not in msks]
         problems += [f"{msks[s]}: no image with stem {s!r} in {self.root / 'images'}" for s in msks if s not in imgs]
+        if len(problems) == 1: raise DataError(problems[0])
         if problems: raise DataError(f"{self.root}: {len(problems)} problem(s):\n  " + "\n  ".join(problems[:20]))
         if not imgs: raise DataError(f"{self.root / 'images'}: no image files ({', '.join(IMAGE_EXTS)})")
         self.stems = sorted(imgs)
         self.image_files, self.mask_files = [imgs[s] for s in self.stems], [msks[s] for s in self.stems]
         self._presence = None
         self.layout = self._read_layout()
+        self.info = self._read_info()
+
+    def _read_info(self) -> dict:
         p = self.root / "info.json"
-        try: self.info = json.loads(p.read_text()) if p.exists() else {}
-        except json.JSONDecodeError as e: raise DataError(f"{p}: not valid JSON ({e})") from e
+        if not p.exists(): return {}
+        try: info = json.loads(_read_text(p, "metadata", 1_000_000))
+        except json.JSONDecodeError as e: raise DataError(f"{p}: not valid JSON ({e})") from None
+        if not isinstance(info, dict):
+            raise DataError(f"{p}: must hold a JSON object ({{\"title\": ...}}), not a {type(info).__name__}")
+        b = info.get("block", 1)
+        if isinstance(b, bool) or not isinstance(b, int) or b < 1:
+            raise DataError(f"{p}: \"block\" must be a positive integer, got {b!r}")
+        return info
 
     def _read_layout(self) -> dict:
         p, lay = self.root / "layout.csv", {s: (s, ()) for s in self.stems}
         if not p.exists(): return lay
         seen = set()
-        with open(p, newline="") as f:
-            for i, row in enumerate(csv.DictReader(f), 2):
+        rows = csv.DictReader(io.StringIO(_read_text(p, "the layout"), newline=""))
+        if "stem" not in (rows.fieldnames or []):
+            raise DataError(f"{p}: the first line must name the columns: stem,group[,positions]")
+        try:
+            for i, row in enumerate(rows, 2):
+                if None in row:
+                    raise DataError(f"{p}, line {i}: more values than the {len(rows.fieldnames)} column names")
                 s = row.pop("stem", None)
                 if s not in lay: raise DataError(f"{p}, line {i}: stem {s!r} is not a pair of this dataset")
                 if s in seen: raise DataError(f"{p}, line {i}: stem {s!r} listed twice")
                 seen.add(s)
                 g = row.pop("group", None) or s
                 try: lay[s] = (g, tuple(int(v) for v in row.values() if v not in (None, "")))
-                except ValueError as e: raise DataError(f"{p}, line {i}: positions must be integers ({e})") from e
+                except ValueError as e: raise DataError(f"{p}, line {i}: positions must be integers ({e})") from None
+        except csv.Error as e: raise DataError(f"{p}: not a valid CSV file ({e})") from None
         return lay
 
     def __len__(self): return len(self.stems)
@@ -205,6 +331,7 @@ class FolderDataset:
         for i in range(len(self)):
             try: self[i]
             except DataError as e: problems.append(str(e))
+        if len(problems) == 1: raise DataError(problems[0])
         if problems: raise DataError(f"{self.root}: {len(problems)} bad pair(s):\n  " + "\n  ".join(problems[:20]))
         return self
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_benchmarks.ipynb #3c2ccaed
 from __future__ import annotations
-import csv, io, json, math, os, pickle, shutil, tarfile, zipfile
+import csv, io, json, math, os, pickle, shutil, tarfile, tempfile, zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 
 from .core import DataError, check_mask
-from .data import FolderDataset, Split
+from .data import FolderDataset, Split, _load_array, _read_text, read_image
 
 # %% auto #0
 __all__ = ['PAPER_RESULTS_CSV', 'WEEDMAP_VALUES', 'ISIC_CLASSES', 'BENCHMARKS', 'paper_results', 'extract',
@@ -43,27 +43,58 @@ def _inside(root: Path, name: str) -> bool:
     root = root.resolve(); p = (root / name).resolve()
     return not os.path.isabs(name) and (p == root or root in p.parents)
 
+def _existing_parent(p: Path) -> Path:
+    p = p.absolute().parent
+    while not p.exists(): p = p.parent
+    return p
+
+def _check_members(archive: Path, dest: Path) -> int:
+    "Refuse links, devices and members that would land outside `dest`; the bytes the archive unpacks to."
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as z:
+            ms = [(m.filename, (m.external_attr >> 16) & 0o170000 == 0o120000, m.file_size) for m in z.infolist()]
+    else:
+        with tarfile.open(archive) as t:
+            ms = [(m.name, m.issym() or m.islnk() or m.isdev() or m.isfifo(), m.size) for m in t.getmembers()]
+    for name, special, _ in ms:
+        if special or not _inside(dest, name):
+            why = "a link or a device" if special else "outside the target folder"
+            raise DataError(f"{archive}: unsafe member {name!r} ({why}); nothing extracted")
+    return sum(s for *_, s in ms)
+
+def _merge(src: Path, dest: Path):
+    "Move the tree `src` into `dest`, replacing files of the same name."
+    for p in src.iterdir():
+        t = dest / p.name
+        if p.is_dir() and t.is_dir(): _merge(p, t)
+        else: os.replace(p, t)
+
 def extract(archive, dest) -> Path:
     "Extract a .zip or .tar[.gz|.bz2|.xz] into `dest`, refusing members that would land outside it or are links."
     archive, dest = Path(archive), Path(dest)
-    if not archive.exists(): raise DataError(f"{archive}: archive not found")
-    dest.mkdir(parents=True, exist_ok=True)
-    if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as z:
-            for m in z.infolist():
-                is_link = (m.external_attr >> 16) & 0o170000 == 0o120000
-                if is_link or not _inside(dest, m.filename):
-                    raise DataError(f"{archive}: unsafe member {m.filename!r} ({'a link' if is_link else 'outside the target folder'}); nothing extracted")
-            z.extractall(dest)
-    elif tarfile.is_tarfile(archive):
-        with tarfile.open(archive) as t:
-            members = t.getmembers()
-            for m in members:
-                if m.issym() or m.islnk() or m.isdev() or not _inside(dest, m.name):
-                    raise DataError(f"{archive}: unsafe member {m.name!r} (a link, a device or outside the target folder); nothing extracted")
-            if hasattr(tarfile, "data_filter"): t.extractall(dest, members=members, filter="data")
-            else: t.extractall(dest, members=members)
-    else: raise DataError(f"{archive}: neither a zip nor a tar archive")
+    if not archive.is_file(): raise DataError(f"{archive}: archive not found")
+    if not (zipfile.is_zipfile(archive) or tarfile.is_tarfile(archive)):
+        raise DataError(f"{archive}: neither a zip nor a tar archive")
+    anchor = dest if dest.is_dir() else _existing_parent(dest)
+    try:
+        need = _check_members(archive, dest)
+        free = shutil.disk_usage(anchor).free
+        if need > free:
+            raise DataError(f"{archive}: unpacks to {need:,} bytes, but {free:,} are free in {anchor}; "
+                            "nothing extracted")
+        tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=anchor))     # a failure half-way leaves nothing behind
+        try:
+            if zipfile.is_zipfile(archive):
+                with zipfile.ZipFile(archive) as z: z.extractall(tmp)
+            else:
+                with tarfile.open(archive) as t:
+                    if hasattr(tarfile, "data_filter"): t.extractall(tmp, filter="data")
+                    else: t.extractall(tmp)
+            dest.mkdir(parents=True, exist_ok=True); _merge(tmp, dest)
+        finally: shutil.rmtree(tmp, ignore_errors=True)
+    except DataError: raise
+    except Exception as e:          # damaged or encrypted archives raise many kinds (BadZipFile, ReadError, ...)
+        raise DataError(f"{archive}: cannot extract ({type(e).__name__}: {e}); nothing extracted") from None
     return dest
 
 # %% ../nbs/02_benchmarks.ipynb #77c22669
@@ -100,7 +131,11 @@ def paper_split(ds: FolderDataset, k: int) -> Split:
     "The paper's split of a prepared dataset: hierarchical-uniform supports from the pool (per class if so marked), the fixed test list."
     p = ds.root / "split.json"
     if not p.exists(): raise DataError(f"{p}: no split file; prepare the dataset with `prepare` first")
-    sp = json.loads(p.read_text())
+    try: sp = json.loads(_read_text(p, "the split"))
+    except json.JSONDecodeError as e: raise DataError(f"{p}: not valid JSON ({e})") from None
+    names = lambda key: isinstance(sp.get(key), list) and all(isinstance(x, str) for x in sp[key])
+    if not (isinstance(sp, dict) and names("pool") and names("test")):
+        raise DataError(f"{p}: needs \"pool\" and \"test\" lists of pair names (as `write_split` writes them)")
     have = set(ds.stems); missing = [s for s in sp["pool"] + sp["test"] if s not in have]
     if missing: raise DataError(f"{p}: {len(missing)} ids have no image/mask pair, e.g. {missing[:3]}")
     pool = sorted(sp["pool"])
@@ -143,14 +178,18 @@ class PairWriter:
 
 # %% ../nbs/02_benchmarks.ipynb #99a0c8ab
 def _rgb(path) -> np.ndarray:
-    try:
-        with Image.open(path) as im: return np.asarray(im.convert("RGB"))
-    except (OSError, ValueError) as e: raise DataError(f"{path}: unreadable image ({e})") from None
+    "An image file as HxWx3 uint8, read by `read_image` (any pixel format, upright, size-capped)."
+    return (read_image(Path(path)) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
 
 def _gray(path) -> np.ndarray:
-    try:
-        with Image.open(path) as im: return np.asarray(im if im.mode in ("I;16", "I", "I;16B", "L") else im.convert("L"))
-    except (OSError, ValueError) as e: raise DataError(f"{path}: unreadable mask ({e})") from None
+    "A single-channel raw-valued array of a source mask or band (16-bit kept, colour -> luminance as Pillow's 'L')."
+    a, _ = _load_array(Path(path), "mask")
+    if a.dtype == np.bool_: return a.astype(np.uint8) * 255
+    if a.ndim == 3 and a.shape[-1] in (2, 4): a = a[..., :-1]                      # alpha
+    if a.ndim == 3 and a.shape[-1] == 3 and not (a == a[..., :1]).all():
+        c = a.astype(np.uint64)
+        return ((c[..., 0] * 19595 + c[..., 1] * 38470 + c[..., 2] * 7471 + 0x8000) >> 16).astype(a.dtype)
+    return a[..., 0] if a.ndim == 3 else a
 
 def _need(path: Path, what: str) -> Path:
     if not path.exists(): raise DataError(f"{path}: not found ({what}); is `src` the folder the download unpacked into?")
@@ -222,19 +261,33 @@ def _read_pickle(path: Path):
     except ImportError: raise DataError(f"{path}: reading the Lung pickles needs pandas (pip install 'distillfss[benchmark]')") from None
     try:
         with open(path, "rb") as f: return _SafeUnpickler(f).load()
-    except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as e: raise DataError(f"{path}: not a plain pandas pickle ({e})") from None
+    except Exception as e:   # a damaged pickle fails in many ways; a refused global is an UnpicklingError
+        raise DataError(f"{path}: not a plain pandas pickle ({type(e).__name__}: {e})") from None
+
+def _hu(a, where: str) -> np.ndarray:
+    "One CT slice as float64 (H, W); DataError naming `where` if it is not a finite 2-D array."
+    try: a = np.asarray(a, np.float64)
+    except (TypeError, ValueError) as e: raise DataError(f"{where}: hu_array is not numeric ({e})") from None
+    if a.ndim != 2 or a.size == 0: raise DataError(f"{where}: hu_array has shape {a.shape}, not one 2-D slice")
+    if not np.isfinite(a).all(): raise DataError(f"{where}: hu_array holds NaN or infinite values")
+    return a
 
 def prepare_lung(src, dst) -> Path:
     "Lung nodule CT (Mendeley 5rr22hgzwr): HU slices min-max scaled with the train set's global range -> 3 channels; fixed train/test pickles."
     src = Path(src); frames = {s: _read_pickle(_need(src / f"lung_cancer_{s}.pkl", "a dataset pickle")) for s in ("train", "test")}
     for s, df in frames.items():
+        if not hasattr(df, "columns"):
+            raise DataError(f"{src}/lung_cancer_{s}.pkl: holds a {type(df).__name__}, not a DataFrame")
         if not {"hu_array", "mask"} <= set(df.columns): raise DataError(f"{src}/lung_cancer_{s}.pkl: needs columns hu_array and mask, has {list(df.columns)}")
-    lo = min(float(np.min(a)) for a in frames["train"]["hu_array"]); hi = max(float(np.max(a)) for a in frames["train"]["hu_array"])
+    train = [_hu(a, f"{src}/lung_cancer_train.pkl row {j}") for j, a in enumerate(frames["train"]["hu_array"])]
+    if not train: raise DataError(f"{src}/lung_cancer_train.pkl: no rows")
+    lo, hi = min(float(a.min()) for a in train), max(float(a.max()) for a in train)
     w = PairWriter(dst, ["nodule"]); ids = {}
     for s, df in frames.items():
         ids[s] = []
         for j, (hu, m) in enumerate(zip(df["hu_array"], df["mask"])):
-            g = np.clip((np.asarray(hu, np.float64) - lo) / max(hi - lo, 1e-9) * 255, 0, 255).astype(np.uint8)
+            hu = _hu(hu, f"{src}/lung_cancer_{s}.pkl row {j}")
+            g = np.clip((hu - lo) / max(hi - lo, 1e-9) * 255, 0, 255).astype(np.uint8)
             stem = f"{s}_{j:05d}"; w.add(stem, np.repeat(g[..., None], 3, -1), (np.asarray(m) > 0).astype(np.uint8), f"{src}/lung_cancer_{s}.pkl row {j}")
             ids[s].append(stem)
     write_split(dst, ids["train"], ids["test"], "fixed train/test pickles", hu_range=[lo, hi])
@@ -246,12 +299,13 @@ ISIC_CLASSES = {"NV": "nevus", "MEL": "melanoma", "BKL": "seborrheic keratosis"}
 def prepare_isic(src, dst, test_list=None, max_side: int | None = 1024) -> Path:
     "ISIC 2018 Task 1 images and masks, one class per image from the 2019 CSV (NV, MEL, BKL); `test_list` a CSV with an `id` column, else 80/20."
     src = Path(src); names = list(ISIC_CLASSES)
-    with open(_need(src / "ISIC_2019_Training_GroundTruth.csv", "the ISIC 2019 labels CSV"), newline="") as f:
-        rows = list(csv.DictReader(f))
+    gt = _need(src / "ISIC_2019_Training_GroundTruth.csv", "the ISIC 2019 labels CSV")
+    rows = list(csv.DictReader(io.StringIO(_read_text(gt, "the labels CSV"), newline="")))
     label = {}
     for r in rows:
         cols = [c for c in r if c != "image"]
-        top = max(cols, key=lambda c: float(r[c] or 0))
+        try: top = max(cols, key=lambda c: float(r[c] or 0))
+        except (TypeError, ValueError): raise DataError(f"{gt}: row of {r.get('image')!r} holds a non-number") from None
         if top in ISIC_CLASSES: label[r["image"].replace("_downsampled", "")] = names.index(top) + 1
     w = PairWriter(dst, list(ISIC_CLASSES.values()), max_side); ids, skipped = [], 0
     for m in _files(src / "ISIC2018_Task1_Training_GroundTruth", (".png",)):
@@ -260,7 +314,8 @@ def prepare_isic(src, dst, test_list=None, max_side: int | None = 1024) -> Path:
         img = _rgb(_need(src / "ISIC2018_Task1-2_Training_Input" / f"{i}.jpg", "the image of " + m.name))
         w.add(i, img, (_gray(m) >= 128).astype(np.uint8) * label[i], str(m)); ids.append(i)
     if test_list:
-        with open(_need(Path(test_list), "the ISIC test list"), newline="") as f: listed = [r.get("id") for r in csv.DictReader(f)]
+        text = _read_text(_need(Path(test_list), "the ISIC test list"), "a test list")
+        listed = [r.get("id") for r in csv.DictReader(io.StringIO(text))]
         if not listed or None in listed: raise DataError(f"{test_list}: needs an `id` column with one image id per row")
         test = [i for i in listed if i in set(ids)]
         if len(test) < len(listed): print(f"{test_list}: {len(listed) - len(test)} of {len(listed)} listed ids have no prepared pair (other diagnosis or missing)")
@@ -289,15 +344,20 @@ def industrial_fold_classes(names: Sequence[str], fold: int = 0, n_folds: int = 
 def prepare_industrial(src, dst, fold: int = 0, max_side: int | None = None) -> Path:
     "Industrial-5i: `data.json` (clsName, clsDic[cls]['bad'] image paths) with `<path>.bmp` masks; the fold's 5 classes, split 80/20."
     src = Path(src)
-    try: meta = json.loads(_need(src / "data.json", "the dataset index").read_text())
+    try: meta = json.loads(_read_text(_need(src / "data.json", "the dataset index"), "the dataset index"))
     except ValueError as e: raise DataError(f"{src / 'data.json'}: not JSON ({e})") from None
-    if not {"clsName", "clsDic"} <= set(meta): raise DataError(f"{src / 'data.json'}: needs keys clsName and clsDic")
+    if not (isinstance(meta, dict) and isinstance(meta.get("clsName"), list) and isinstance(meta.get("clsDic"), dict)):
+        raise DataError(f"{src / 'data.json'}: needs a list clsName and an object clsDic")
     keep = industrial_fold_classes(meta["clsName"], fold)
     w, ids = PairWriter(dst, keep, max_side), []
     for cls in meta["clsName"]:
-        for rel in sorted(meta["clsDic"].get(cls, {}).get("bad", [])):
+        if cls not in keep: continue
+        bad = meta["clsDic"].get(cls, {}).get("bad", []) if isinstance(meta["clsDic"].get(cls, {}), dict) else None
+        if not isinstance(bad, list) or not all(isinstance(r, str) for r in bad):
+            raise DataError(f"{src / 'data.json'}: clsDic[{cls!r}]['bad'] must be a list of image paths")
+        for rel in sorted(bad):
             rel = rel[len("data/"):] if rel.startswith("data/") else rel
-            if cls not in keep: continue
+            if not _inside(src, rel): raise DataError(f"{src / 'data.json'}: {rel!r} points outside {src}")
             stem = Path(rel).with_suffix("").as_posix().replace("/", "__")
             img = _rgb(_need(src / rel, "an image listed in data.json"))
             m = _gray(_need((src / rel).with_suffix(".bmp"), "the .bmp mask of " + rel))
@@ -359,8 +419,19 @@ def dataset_table() -> list[dict]:
 def prepare(name: str, src, dst, **kw) -> FolderDataset:
     "Prepare benchmark dataset `name` from its unpacked download `src` into `dst`; returns the validated dataset."
     if name not in BENCHMARKS: raise DataError(f"unknown benchmark dataset {name!r}; choose from {list(BENCHMARKS)}")
-    BENCHMARKS[name].prepare(src, dst, **kw)
-    return FolderDataset(dst).validate()
+    dst = Path(dst)
+    if dst.exists() and (not dst.is_dir() or any(dst.iterdir())):
+        raise DataError(f"{dst}: not empty (delete it, or choose a new folder); nothing was written")
+    try: tmp = Path(tempfile.mkdtemp(prefix=f".{dst.name}.partial-", dir=_existing_parent(dst)))
+    except OSError as e: raise DataError(f"{dst}: cannot write beside it ({e.strerror or e}); nothing was written") from None
+    try:                                     # built beside `dst`, moved there once valid: a failure leaves nothing
+        BENCHMARKS[name].prepare(src, tmp, **kw)
+        FolderDataset(tmp).validate()
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if dst.exists(): dst.rmdir()
+        tmp.rename(dst)
+    finally: shutil.rmtree(tmp, ignore_errors=True)
+    return FolderDataset(dst)
 
 def download(name: str, dest) -> Path:
     "Download benchmark dataset `name` into `dest` and extract its archives safely (prints the manual step where there is no direct link)."
