@@ -22,7 +22,7 @@ __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IGNORE_INDEX', 'DataError', 'check_
 class DataError(ValueError):
     "Bad input data (file, mask, episode): the message names the file or tensor and the problem."
 
-# %% ../nbs/00_core.ipynb #c6364b18
+# %% ../nbs/00_core.ipynb #382b061f
 def _umask() -> int:
     m = os.umask(0o022); os.umask(m)
     return m
@@ -38,11 +38,11 @@ def check_folder(folder) -> Path:
     except OSError as e: raise DataError(f"{probe}: cannot write there ({e.strerror or e}); choose another folder") from None
     return d
 
-def check_output(path, overwrite: bool = False) -> Path:
+def check_output(path, overwrite: bool = False, present_ok: bool = False) -> Path:
     "Fail now, before any work, if file `path` could not be written (or would replace a file without `overwrite`)."
     p = Path(path)
     if not p.name or p.is_dir(): raise DataError(f"{p}: is a folder; give a file name")
-    if p.exists() or p.is_symlink():
+    if (p.exists() or p.is_symlink()) and (overwrite or not present_ok):     # present_ok: `output_file` keeps it
         if not overwrite: raise DataError(f"{p}: exists; pass --overwrite (overwrite=True) to replace it")
         if not p.is_file(): raise DataError(f"{p}: not a regular file; it cannot be replaced")
         if not p.stat().st_mode & 0o222: raise DataError(f"{p}: is read-only; make it writable to replace it, or choose another name")
@@ -76,7 +76,8 @@ def output_file(path, overwrite: bool = False):
             try: _link_new(tmp, p)            # fails if `path` appeared while we worked: never replace it silently
             except FileExistsError:
                 kept = _free_name(p); _link_new(tmp, kept)
-                raise DataError(f"{p}: appeared while this ran and was left untouched; the new result is in {kept}") from None
+                raise DataError(f"{p}: already exists and was left untouched (another run may have written it meanwhile); "
+                                f"the new result is in {kept}") from None
     except OSError as e:
         raise DataError(f"{p}: could not write ({e.strerror or e}); nothing was written") from None
     finally:

@@ -294,9 +294,10 @@ def _non_finite(tensors: dict) -> list[str]:
 def save_student(student: Student, path, overwrite: bool = True) -> Path:
     "Write `student` (decoder + distillers, metadata) to one safetensors file, completely or not at all."
     import distillfss
+    from safetensors import SafetensorError
     from safetensors.torch import save_file
     from distillfss.backbones import WeightsError
-    path = check_output(path, overwrite)
+    path = check_output(path, overwrite, present_ok=True)                 # one there now is kept, never replaced
     bb = student.feature_extractor
     meta = dict(format=str(STUDENT_FORMAT), kind="distillfss-student", backbone=bb.name, profile=student.profile.name,
                 image_size=str(student.profile.image_size), classes=json.dumps(student.classes),
@@ -306,7 +307,7 @@ def save_student(student: Student, path, overwrite: bool = True) -> Path:
     if bad := _non_finite(sd): raise WeightsError(f"{path}: not written: the student's {bad[0]} holds NaN or infinite values")
     with output_file(path, overwrite) as tmp:
         try: save_file(sd, str(tmp), metadata=meta)
-        except (RuntimeError, ValueError) as e: raise OSError(str(e).splitlines()[0]) from None  # safetensors' I/O errors
+        except SafetensorError as e: raise OSError(str(e).splitlines()[0].split(' at path ')[0]) from None  # its own I/O errors
     return path
 
 def _student_meta(path: Path, meta: dict) -> dict:
@@ -398,7 +399,7 @@ def export_student(student: Student, path=None, max_batch: int = 64, overwrite: 
     dyn = ({0: torch.export.Dim("batch", min=1, max=max_batch)},)
     suffix = Path(path).suffix if path is not None else ".pt2"
     if suffix not in (".pt2", ".onnx"): raise ValueError(f"{path}: export to '.pt2' (torch.export) or '.onnx', not {suffix!r}")
-    if path is not None: path = check_output(path, overwrite)
+    if path is not None: path = check_output(path, overwrite, present_ok=True)
     if suffix == ".pt2":
         ep = torch.export.export(g, (x,), dynamic_shapes=dyn)
         if path is not None:
