@@ -116,8 +116,9 @@ def demo(out: str = "distillfss_out",  # folder for report.md, the figures, resu
     if (out_p / "report.md").exists() and not overwrite:
         raise DataError(f"{out_p / 'report.md'}: a report is already there; pass --overwrite to replace it, or choose another --out")
     outputs = [out_p / f for f in ("report.md", "results.json", "results.csv", "quality.png", "latency.png")]
-    outputs += [out_p / f"predictions_{n}.png" for n in names] + [out_p / "students" / f"{n}.safetensors" for n in names]
-    for f in outputs: check_output(f, overwrite)                           # every output writable before minutes of work
+    outputs += [out_p / f"predictions_{n}.png" for n in names]
+    outputs += [out_p / "students" / f"{n}.safetensors" for n in names]
+    for f in outputs: check_output(f, overwrite)                  # every output writable before minutes of work
     steps = 5 if quick else steps
     def say(msg): tqdm.write(msg, file=sys.stdout); sys.stdout.flush()      # between progress bars, shown at once even when piped
     say(f"distillfss demo: {len(names)} domain(s) from {root_p}, k = {k}, {steps} steps, device {dev.type}")
@@ -143,7 +144,8 @@ def demo(out: str = "distillfss_out",  # folder for report.md, the figures, resu
         say("    " + ", ".join(f"{r['method']} {r['miou']:.1f}" for r in rows[-3:]) + "  (mIoU %)")
         ex = _example_stems(dm, 2 if not quick else 1)
         preds = {m: {s: threshold_mask(dm.probs(m, s), None) for s in ex} for m in predictors}
-        fig = prediction_figure(dm, ex, preds); f = f"predictions_{n}.png"; _savefig(fig, out_p / f, overwrite, dpi=80); figures[n] = f
+        fig = prediction_figure(dm, ex, preds); f = f"predictions_{n}.png"
+        _savefig(fig, out_p / f, overwrite, dpi=80); figures[n] = f
         save_student(dm.student, out_p / "students" / f"{n}.safetensors", overwrite=bool(overwrite))
         info.append(dict(domain=n, pairs=len(dm.ds), classes=", ".join(dm.classes), support=len(dm.split.support), test=len(test),
                          licence=dm.ds.info.get("licence_id", "?")))
@@ -170,6 +172,7 @@ def _need_file(path: str, what: str) -> Path:
     if not path: raise DataError(f"--{what}: required")
     p = Path(path)
     if p.is_dir(): raise DataError(f"--{what} {p}: is a folder, not a file")
+    if p.exists() and not p.is_file(): raise DataError(f"--{what} {p}: not a regular file")
     if not p.is_file(): raise DataError(f"--{what} {p}: file not found")
     return p
 
@@ -208,7 +211,8 @@ def _teacher_backbone(name: str) -> str | None:
     if name not in BACKBONES: raise DataError(f"--backbone {name}: unknown backbone; choose one of {list(BACKBONES)}")
     shipped = [b for b in BACKBONES if weights_path(b).exists()]
     if name not in shipped:
-        raise DataError(f"--backbone {name}: no shipped teacher head for it (shipped: {shipped}); meta_recipe() trains one")
+        raise DataError(f"--backbone {name}: no shipped teacher head for it (shipped: {shipped}); "
+                        "meta_recipe() trains one")
     return name
 
 @call_parse
@@ -227,7 +231,7 @@ def distill(data: str = "",  # support folder in the dataset format (images/, ma
     from distillfss.distill import distill as _distill, save_student
     _in_range(k, 0, MAX_K, "k"); _in_range(steps, 1, MAX_STEPS, "steps"); _in_range(seed, 0, MAX_SEED, "seed")
     bb, dev = _teacher_backbone(backbone), _device(device)
-    out_p = check_output(out, overwrite)                                   # an unwritable output fails now, not after training
+    out_p = check_output(out, overwrite)                            # an unwritable output fails now, not after training
     ds = FolderDataset(_need_dir(data, "data"), binary=bool(binary)).validate()
     if k > len(ds): raise DataError(f"--k {k}: {ds.root} has only {len(ds)} pairs")
     stems = split_support_test(ds, k, seed).support if 0 < k < len(ds) else ds.stems
@@ -247,7 +251,8 @@ def _images(folder: Path) -> list[Path]:
     if not files: raise DataError(f"{folder}: no image files ({', '.join(IMAGE_EXTS)})")
     seen = {}
     for f in files:                                                        # a.png and a.jpg would write the same mask
-        if f.stem in seen: raise DataError(f"{f}: same name as {seen[f.stem].name}; their masks would overwrite each other")
+        if f.stem in seen:
+            raise DataError(f"{f}: same name as {seen[f.stem].name}; their masks would overwrite each other")
         seen[f.stem] = f
     return files
 
@@ -271,12 +276,13 @@ def predict(student: str = "",  # a student file written by `distillfss distill`
     out_p = Path(out); targets = [(out_p / "masks" / f"{f.stem}.png", out_p / "overlays" / f"{f.stem}.png") for f in files]
     for t in [out_p / "classes.txt"] + [t for pair in targets for t in pair]: check_output(t, overwrite)
     st = load_student(_need_file(student, "student"), device=dev)
-    ims = [read_image(f) for f in files]                                   # every image readable before anything is written
+    ims = [read_image(f) for f in files]                            # every image readable before anything is written
     counts = np.zeros(len(st.classes) + 1, np.int64)
     for f, im, (mf, of) in zip(files, tqdm(ims, desc="predicting"), targets):
         m = st.predict([im])[0]
         with output_file(mf, overwrite) as t: Image.fromarray(m.numpy().astype(np.uint8)).save(t, format="PNG")
-        with output_file(of, overwrite) as t: Image.fromarray(overlay(im, m, len(st.classes), alpha)).save(t, format="PNG")
+        ov = overlay(im, m, len(st.classes), alpha)
+        with output_file(of, overwrite) as t: Image.fromarray(ov).save(t, format="PNG")
         counts += np.bincount(m.flatten().numpy(), minlength=len(counts))
     with output_file(out_p / "classes.txt", overwrite) as t: t.write_text("\n".join(st.classes) + "\n")
     share = ", ".join(f"{c} {v / counts.sum():.1%}" for c, v in zip(st.classes, counts[1:]))
@@ -308,7 +314,8 @@ def evaluate(student: str = "",  # a student file
     print(markdown_table(class_table(acc, ds.classes)))
     print(f"\n{len(ds)} images of {ds.root}: mIoU {s['miou']}%, FB-IoU {s['fb_iou']}%")
     if out_p:
-        with output_file(out_p, overwrite) as t: t.write_text(json.dumps(dict(data=str(ds.root), student=str(student), test=len(ds), **s), indent=1))
+        scores = dict(data=str(ds.root), student=str(student), test=len(ds), **s)
+        with output_file(out_p, overwrite) as t: t.write_text(json.dumps(scores, indent=1))
     return s
 
 # %% ../nbs/12_cli.ipynb #3f5e57f3
@@ -324,7 +331,8 @@ def export(student: str = "",  # a student file
     check_output(out_p, overwrite)
     if out_p.suffix == ".onnx":
         try: import onnx, onnxscript  # noqa: F401
-        except ImportError: raise DataError(f'--out {out}: ONNX export needs the optional extra: pip install "distillfss[onnx]"') from None
+        except ImportError:
+            raise DataError(f'--out {out}: ONNX export needs the extra: pip install "distillfss[onnx]"') from None
     st = load_student(_need_file(student, "student"), device="cpu")
     export_student(st, out_p, overwrite=bool(overwrite))
     s = st.profile.image_size
@@ -354,13 +362,14 @@ def bench(datasets: str = "",  # comma-separated data_samples domains or prepare
          ):
     "Run the benchmark harness (or the speed benchmark) and write a tidy results table."
     from distillfss.benchmark import run_benchmark, run_recipe, results_table, speed_benchmark, write_results, paper_table
-    from distillfss.backbones import PROFILES
+    from distillfss.backbones import BACKBONES, PROFILES
     _at_least(size, 0, "size"); _size(size); _in_range(steps, 0, MAX_STEPS, "steps")
     ks, sd = _csv(shots, int), _csv(seeds, int)
     for k_ in ks: _in_range(k_, 1, MAX_K, "shots")
     for s_ in sd: _in_range(s_, 0, MAX_SEED, "seeds")
     if profile and profile not in PROFILES: raise DataError(f"--profile {profile}: choose one of {list(PROFILES)}")
-    if backbone: _teacher_backbone(backbone)
+    if backbone and backbone not in BACKBONES:
+        raise DataError(f"--backbone {backbone}: unknown backbone; choose one of {list(BACKBONES)}")
     _device(device)
     out = out or ("distillfss_out/speed" if speed else "distillfss_out/bench")
     if Path(out).is_dir(): raise DataError(f"--out {out}: is a folder; give a path stem such as {Path(out) / 'bench'}")
@@ -397,7 +406,7 @@ def prepare(name: str = "",  # lung, isic, kvasir, nucleus, weedmap, pothole or 
     _need_dir(src, "src"); _in_range(fold, 0, 3, "fold")
     if test_list: _need_file(test_list, "test_list")
     if not dst: raise DataError("--dst: give the folder to write the prepared dataset into")
-    check_folder(dst)                                                      # a file in the way fails before any conversion
+    check_folder(dst)                                               # a file in the way fails before any conversion
     kw = dict(test_list=test_list or None) if name == "isic" else dict(fold=fold) if name == "industrial" else {}
     ds = _prepare(name, src, dst, **kw)
     print(f"{ds}; split in {Path(dst) / 'split.json'}")
@@ -428,7 +437,8 @@ def main(argv: list[str] | None = None) -> int:
     from distillfss.backbones import WeightsError
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv; argv = [a for a in argv if a != "--debug"]  # a global flag, accepted anywhere
-    usage = "usage: distillfss [--debug] {" + ",".join(COMMANDS) + "} [options]   (distillfss <command> --help for its options)"
+    usage = ("usage: distillfss [--debug] {" + ",".join(COMMANDS) + "} [options]   "
+             "(distillfss <command> --help for its options)")
     if not argv or argv[0] in ("-h", "--help"):
         print(usage); print("\n".join(f"  {n:10s}{f.__doc__}" for n, f in COMMANDS.items())); return 0
     if argv[0] == "--version":
@@ -439,14 +449,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = vars(parser(cmd).parse_args(rest))
         fn(**{k: v for k, v in args.items() if k in inspect.signature(fn).parameters})  # drop fastcore's --pdb/--xtra
-    except (DataError, WeightsError, ImportError) as e:
+    except (DataError, WeightsError, ImportError, FloatingPointError) as e:
         if debug: raise
         print(f"distillfss {cmd}: error: {_one_line(e)}", file=sys.stderr); return 1
     except KeyboardInterrupt: print(f"distillfss {cmd}: interrupted", file=sys.stderr); return 130
     except SystemExit as e: return int(e.code or 0) if not isinstance(e.code, str) else 2
     except Exception as e:                                       # the last resort: no check foresaw this
         if debug: raise
-        print(f"distillfss {cmd}: error: unexpected {type(e).__name__}: {_one_line(e)[:300]} (inputs: {_inputs(rest)}); "
+        print(f"distillfss {cmd}: error: unexpected {type(e).__name__}: {_one_line(e)[:300]} "
+              f"(inputs: {_inputs(rest)}); "
               f"run `distillfss --debug {cmd} ...` to see the traceback", file=sys.stderr)
         return 1
     return 0

@@ -304,27 +304,33 @@ def save_student(student: Student, path, overwrite: bool = True) -> Path:
                 normalisation=json.dumps(dict(mean=list(map(float, bb.mean)), std=list(map(float, bb.std)))),
                 distillfss=distillfss.__version__)
     sd = {k: v.detach().cpu().contiguous() for k, v in student.state_dict().items() if not k.startswith("feature_extractor.")}
-    if bad := _non_finite(sd): raise WeightsError(f"{path}: not written: the student's {bad[0]} holds NaN or infinite values")
+    if bad := _non_finite(sd):
+        raise WeightsError(f"{path}: not written: the student's {bad[0]} holds NaN or infinite values")
     with output_file(path, overwrite) as tmp:
         try: save_file(sd, str(tmp), metadata=meta)
-        except SafetensorError as e: raise OSError(str(e).splitlines()[0].split(' at path ')[0]) from None  # its own I/O errors
+        except SafetensorError as e:                                  # its own I/O errors: report them as such
+            raise OSError(str(e).splitlines()[0].split(" at path ")[0]) from None
     return path
 
 def _student_meta(path: Path, meta: dict) -> dict:
     "Backbone, profile and classes from a student file's metadata; a `WeightsError` naming the file if any is wrong."
     from distillfss.backbones import WeightsError, BACKBONES, PROFILES
     def bad(msg): return WeightsError(f"{path}: {msg}")
-    if meta.get("kind") != "distillfss-student": raise bad("not a distillfss student file (no kind=distillfss-student in its metadata)")
+    if meta.get("kind") != "distillfss-student":
+        raise bad("not a distillfss student file (no kind=distillfss-student in its metadata)")
     try: fmt = int(meta.get("format", "0"))
     except ValueError: raise bad(f"damaged metadata: format {meta['format'][:40]!r} is not a number") from None
-    if fmt > STUDENT_FORMAT: raise bad(f"student format {fmt} is newer than this library reads ({STUDENT_FORMAT}); upgrade distillfss")
-    if missing := [k for k in ("backbone", "profile", "classes") if k not in meta]: raise bad(f"damaged metadata: no {missing}")
+    if fmt > STUDENT_FORMAT:
+        raise bad(f"student format {fmt} is newer than this library reads ({STUDENT_FORMAT}); upgrade distillfss")
+    if missing := [k for k in ("backbone", "profile", "classes") if k not in meta]:
+        raise bad(f"damaged metadata: no {missing}")
     try: classes = json.loads(meta["classes"])
     except json.JSONDecodeError as e: raise bad(f"damaged metadata: classes is not valid JSON ({e.msg})") from None
     if not (isinstance(classes, list) and classes and all(isinstance(c, str) and c.strip() for c in classes)
             and len(set(classes)) == len(classes)):
         raise bad(f"damaged metadata: classes must be a list of distinct names, got {meta['classes'][:60]}")
-    if meta["backbone"] not in BACKBONES: raise bad(f"unknown backbone {meta['backbone'][:40]!r} (known: {list(BACKBONES)})")
+    if meta["backbone"] not in BACKBONES:
+        raise bad(f"unknown backbone {meta['backbone'][:40]!r} (known: {list(BACKBONES)})")
     if meta["profile"] not in PROFILES: raise bad(f"unknown profile {meta['profile'][:40]!r} (known: {list(PROFILES)})")
     return dict(backbone=meta["backbone"], profile=meta["profile"], classes=classes)
 
@@ -355,7 +361,8 @@ def load_student(path, backbone: str | None = None, device=None) -> Student:
     m = _student_meta(path, meta)
     if backbone is not None and backbone != m["backbone"]:
         raise WeightsError(f"{path}: a student for backbone {m['backbone']}, not {backbone}")
-    if bad := _non_finite(sd): raise WeightsError(f"{path}: damaged: {bad[0]} holds NaN or infinite values; distil the student again")
+    if bad := _non_finite(sd):
+        raise WeightsError(f"{path}: damaged: {bad[0]} holds NaN or infinite values; distil the student again")
     _backbone_on_disk(path, m["backbone"])
     bb = make_backbone(m["backbone"], device="cpu")
     prof = get_profile(m["profile"])
@@ -367,8 +374,8 @@ def load_student(path, backbone: str | None = None, device=None) -> Student:
                            f"(unexpected {extra[:2]}, missing {missing[:2]})")
     for k, v in own.items():
         if sd[k].shape != v.shape:
-            raise WeightsError(f"{path}: tensor {k} has shape {tuple(sd[k].shape)}, a {m['backbone']} student at profile "
-                               f"{m['profile']} needs {tuple(v.shape)}")
+            raise WeightsError(f"{path}: tensor {k} has shape {tuple(sd[k].shape)}, a {m['backbone']} student at "
+                               f"profile {m['profile']} needs {tuple(v.shape)}")
     st.load_state_dict(sd, strict=False)
     return st.to(dev).eval()
 
@@ -378,7 +385,7 @@ class _StudentGraph(nn.Module):
     def forward(self, images): return self.student.class_logits(self.student.feature_extractor(images))
 
 def _onnx_file(g, x, dyn, student, dst: Path):
-    "Export `g` to ONNX in a scratch folder, add the student's metadata, and write it to `dst` as one self-contained file."
+    "Export `g` to ONNX in a scratch folder, add the student's metadata, and write one self-contained file to `dst`."
     import contextlib, io, tempfile, onnx
     with tempfile.TemporaryDirectory() as d:       # the exporter may put the weights in a side file: it stays in here
         with contextlib.redirect_stdout(io.StringIO()):
@@ -398,7 +405,8 @@ def export_student(student: Student, path=None, max_batch: int = 64, overwrite: 
     x = torch.rand(2, 3, s, s, device=student.device)
     dyn = ({0: torch.export.Dim("batch", min=1, max=max_batch)},)
     suffix = Path(path).suffix if path is not None else ".pt2"
-    if suffix not in (".pt2", ".onnx"): raise ValueError(f"{path}: export to '.pt2' (torch.export) or '.onnx', not {suffix!r}")
+    if suffix not in (".pt2", ".onnx"):
+        raise ValueError(f"{path}: export to '.pt2' (torch.export) or '.onnx', not {suffix!r}")
     if path is not None: path = check_output(path, overwrite, present_ok=True)
     if suffix == ".pt2":
         ep = torch.export.export(g, (x,), dynamic_shapes=dyn)
