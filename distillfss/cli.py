@@ -110,6 +110,8 @@ def demo(out: str = "distillfss_out",  # folder for report.md, the figures, resu
     avail = list_domains(root_p)
     if not avail: raise DataError(f"{root_p}: no domains (sub-folders with a classes.txt)")
     names = list(dict.fromkeys(d.strip() for d in domains.split(",") if d.strip())) or avail
+    if domains.strip() and not any(d.strip() for d in domains.split(",")):
+        raise DataError(f"--domains {domains!r}: no domain name in it; give e.g. {avail[0]} or leave it out for all")
     unknown = sorted(set(names) - set(avail))
     if unknown: raise DataError(f"{root_p}: unknown domain(s) {unknown}; available: {avail}")
     out_p = Path(out)
