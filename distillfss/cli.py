@@ -9,13 +9,13 @@ from pathlib import Path
 
 from fastcore.script import anno_parser, call_parse, store_true
 
-from .core import DataError
+from .core import DataError, check_folder, check_output, output_file
 from .data import (IMAGE_EXTS, FolderDataset, data_samples_path, list_domains, load_domain, markdown_table,
                              read_image)
 
 # %% auto #0
-__all__ = ['COMMANDS', 'prediction_figure', 'demo', 'distill', 'predict', 'evaluate', 'export', 'bench', 'prepare', 'parser',
-           'main']
+__all__ = ['MAX_STEPS', 'MAX_K', 'MAX_SIZE', 'MAX_SEED', 'COMMANDS', 'prediction_figure', 'demo', 'distill', 'predict',
+           'evaluate', 'export', 'bench', 'prepare', 'parser', 'main']
 
 # %% ../nbs/12_cli.ipynb #f3d52b9b
 def _example_stems(dm, n: int = 2) -> list[str]:
@@ -75,6 +75,11 @@ def _report(rows, speed, settings, domains_info, figures) -> str:
               "open them in the explorer with `Explorer(students=\"<this folder>/students\")` (notebook `11_explorer`).", ""]
     return "\n".join(lines)
 
+def _savefig(fig, path: Path, overwrite: bool, **kw):
+    import matplotlib.pyplot as plt
+    with output_file(path, overwrite) as t: fig.savefig(t, format="png", **kw)
+    plt.close(fig)
+
 @call_parse
 def demo(out: str = "distillfss_out",  # folder for report.md, the figures, results.json/.csv and students/
          domains: str = "",  # comma-separated domain names (default: every domain in data_samples)
@@ -93,28 +98,35 @@ def demo(out: str = "distillfss_out",  # folder for report.md, the figures, resu
     from tqdm.auto import tqdm
     from distillfss.backbones import DEFAULT_BACKBONE
     from distillfss.benchmark import load_benchmark_teacher, write_results, plot_results, speed_benchmark, plot_speed
-    from distillfss.core import get_device
     from distillfss.distill import save_student
     from distillfss.explorer import fit_domain, threshold_mask
     from distillfss.metrics import evaluate, summary
     t_start = time.time()
     if k < 2: raise DataError(f"--k {k}: distillation needs at least 2 support images")
-    if steps < 1: raise DataError(f"--steps {steps}: give at least 1 step")
+    _in_range(k, 2, MAX_K, "k"); _in_range(steps, 1, MAX_STEPS, "steps"); _in_range(seed, 0, MAX_SEED, "seed")
+    dev = _device(device)
     root_p = Path(root) if root else data_samples_path()
     if not root_p.is_dir(): raise DataError(f"{root_p}: folder not found")
     avail = list_domains(root_p)
     if not avail: raise DataError(f"{root_p}: no domains (sub-folders with a classes.txt)")
-    names = [d.strip() for d in domains.split(",") if d.strip()] or avail
+    names = list(dict.fromkeys(d.strip() for d in domains.split(",") if d.strip())) or avail
+    if domains.strip() and not any(d.strip() for d in domains.split(",")):
+        raise DataError(f"--domains {domains!r}: no domain name in it; give e.g. {avail[0]} or leave it out for all")
     unknown = sorted(set(names) - set(avail))
     if unknown: raise DataError(f"{root_p}: unknown domain(s) {unknown}; available: {avail}")
     out_p = Path(out)
     if (out_p / "report.md").exists() and not overwrite:
         raise DataError(f"{out_p / 'report.md'}: a report is already there; pass --overwrite to replace it, or choose another --out")
+    outputs = [out_p / f for f in ("report.md", "results.json", "results.csv", "quality.png", "latency.png")]
+    outputs += [out_p / f"predictions_{n}.png" for n in names]
+    outputs += [out_p / "students" / f"{n}.safetensors" for n in names]
+    for f in outputs: check_output(f, overwrite)                  # every output writable before minutes of work
     steps = 5 if quick else steps
-    dev = get_device(device or None)
     def say(msg): tqdm.write(msg, file=sys.stdout); sys.stdout.flush()      # between progress bars, shown at once even when piped
     say(f"distillfss demo: {len(names)} domain(s) from {root_p}, k = {k}, {steps} steps, device {dev.type}")
     dss = {n: load_domain(n, root_p).validate() for n in names}             # bad data fails before minutes of work
+    for n, ds in dss.items():
+        if k >= len(ds): raise DataError(f"--k {k}: domain {n} has {len(ds)} pairs, so k must be at most {len(ds) - 1}")
     teacher = load_benchmark_teacher(device=dev)
     (out_p / "students").mkdir(parents=True, exist_ok=True)
     rows, figures, info = [], {}, []
@@ -134,44 +146,76 @@ def demo(out: str = "distillfss_out",  # folder for report.md, the figures, resu
         say("    " + ", ".join(f"{r['method']} {r['miou']:.1f}" for r in rows[-3:]) + "  (mIoU %)")
         ex = _example_stems(dm, 2 if not quick else 1)
         preds = {m: {s: threshold_mask(dm.probs(m, s), None) for s in ex} for m in predictors}
-        fig = prediction_figure(dm, ex, preds); f = f"predictions_{n}.png"; fig.savefig(out_p / f, dpi=80); plt.close(fig); figures[n] = f
-        save_student(dm.student, out_p / "students" / f"{n}.safetensors")
+        fig = prediction_figure(dm, ex, preds); f = f"predictions_{n}.png"
+        _savefig(fig, out_p / f, overwrite, dpi=80); figures[n] = f
+        save_student(dm.student, out_p / "students" / f"{n}.safetensors", overwrite=bool(overwrite))
         info.append(dict(domain=n, pairs=len(dm.ds), classes=", ".join(dm.classes), support=len(dm.split.support), test=len(test),
                          licence=dm.ds.info.get("licence_id", "?")))
     write_results(rows, out_p / "results.json")
     fig, ax = plt.subplots(figsize=(1.6 + 1.5 * len(names), 3.2)); plot_results(rows, methods=["teacher", "transfer", "student"], ax=ax)
-    ax.set_ylim(0, 100); fig.tight_layout(); fig.savefig(out_p / "quality.png", dpi=90); plt.close(fig)
+    ax.set_ylim(0, 100); fig.tight_layout(); _savefig(fig, out_p / "quality.png", overwrite, dpi=90)
     say("timing inference against k ...")
     speed = speed_benchmark(methods=("backbone", "student", "teacher", "transfer"), ks=(1, 5) if quick else (1, 5, 10, 20, 50),
                             runs=2 if quick else 5, memory=False, throughput=False, device=dev, progress=True)
     fig, ax = plt.subplots(figsize=(4.8, 3.4)); plot_speed(speed, "ms", ax=ax); ax.set_ylabel("latency (ms, batch 1)")
-    fig.tight_layout(); fig.savefig(out_p / "latency.png", dpi=90); plt.close(fig)
+    fig.tight_layout(); _savefig(fig, out_p / "latency.png", overwrite, dpi=90)
     settings = dict(backbone=teacher.feature_extractor.name, profile=teacher.profile.name, k=k, steps=steps, seed=seed, quick=bool(quick),
                     device=str(dev), threads=torch.get_num_threads(), torch=torch.__version__, machine=platform.machine(),
                     seconds=time.time() - t_start)
-    (out_p / "report.md").write_text(_report(rows, speed, settings, info, figures))
+    with output_file(out_p / "report.md", overwrite) as t: t.write_text(_report(rows, speed, settings, info, figures))
     say(markdown_table([dict(domain=r["dataset"], method=r["method"], mIoU=r["miou"], fit_s=r["fit_s"], ms_per_image=r["ms_per_test_image"]) for r in rows]))
     say(f"\ndone in {settings['seconds']:.0f} s: report in {out_p / 'report.md'}")
     return dict(rows=rows, speed=speed, settings=settings, out=out_p)
 
 # %% ../nbs/12_cli.ipynb #88650087
+MAX_STEPS, MAX_K, MAX_SIZE, MAX_SEED = 100_000, 10_000, 2048, 2**32 - 1   # beyond these a run is a typo, not a plan
+
 def _need_file(path: str, what: str) -> Path:
     if not path: raise DataError(f"--{what}: required")
     p = Path(path)
+    if p.is_dir(): raise DataError(f"--{what} {p}: is a folder, not a file")
+    if p.exists() and not p.is_file(): raise DataError(f"--{what} {p}: not a regular file")
     if not p.is_file(): raise DataError(f"--{what} {p}: file not found")
     return p
 
 def _need_dir(path: str, what: str) -> Path:
     if not path: raise DataError(f"--{what}: required")
     p = Path(path)
+    if p.is_file(): raise DataError(f"--{what} {p}: is a file, not a folder")
     if not p.is_dir(): raise DataError(f"--{what} {p}: folder not found")
     return p
 
 def _at_least(value, low, what: str):
     if value < low: raise DataError(f"--{what} {value}: must be at least {low}")
 
+def _in_range(value, low, high, what: str):
+    _at_least(value, low, what)
+    if value > high: raise DataError(f"--{what} {value}: must be at most {high}")
+
+def _size(size: int):
+    if size != 0 and not 32 <= size <= MAX_SIZE:
+        raise DataError(f"--size {size}: give 0 (each mask's own size) or a size from 32 to {MAX_SIZE}")
+
 def _no_clobber(p: Path, overwrite: bool):
     if p.exists() and not overwrite: raise DataError(f"{p}: exists; pass --overwrite to replace it (nothing was written)")
+
+def _device(device: str):
+    from distillfss.core import get_device
+    d = get_device(device or None)
+    if d.type not in ("cpu", "cuda", "mps"): raise DataError(f"--device {device}: use cpu, cuda, cuda:N or mps")
+    return d
+
+def _teacher_backbone(name: str) -> str | None:
+    "A `--backbone` name checked up front: known, and with a shipped teacher head."
+    from distillfss.backbones import BACKBONES
+    from distillfss.meta import weights_path
+    if not name: return None
+    if name not in BACKBONES: raise DataError(f"--backbone {name}: unknown backbone; choose one of {list(BACKBONES)}")
+    shipped = [b for b in BACKBONES if weights_path(b).exists()]
+    if name not in shipped:
+        raise DataError(f"--backbone {name}: no shipped teacher head for it (shipped: {shipped}); "
+                        "meta_recipe() trains one")
+    return name
 
 @call_parse
 def distill(data: str = "",  # support folder in the dataset format (images/, masks/, classes.txt)
@@ -187,16 +231,18 @@ def distill(data: str = "",  # support folder in the dataset format (images/, ma
     "Distill a student from a folder of support images and masks; writes one student file."
     from distillfss.data import split_support_test
     from distillfss.distill import distill as _distill, save_student
-    _at_least(k, 0, "k"); _at_least(steps, 1, "steps")
+    _in_range(k, 0, MAX_K, "k"); _in_range(steps, 1, MAX_STEPS, "steps"); _in_range(seed, 0, MAX_SEED, "seed")
+    bb, dev = _teacher_backbone(backbone), _device(device)
+    out_p = check_output(out, overwrite)                            # an unwritable output fails now, not after training
     ds = FolderDataset(_need_dir(data, "data"), binary=bool(binary)).validate()
-    out_p = Path(out); _no_clobber(out_p, overwrite)
-    stems = split_support_test(ds, k, seed).support if k else ds.stems
+    if k > len(ds): raise DataError(f"--k {k}: {ds.root} has only {len(ds)} pairs")
+    stems = split_support_test(ds, k, seed).support if 0 < k < len(ds) else ds.stems
     if len(stems) < 2: raise DataError(f"{ds.root}: {len(stems)} pair(s); distillation needs at least 2 supports")
     items = [ds[ds.index(s)] for s in stems]
     print(f"distilling {len(items)} supports of {ds.root} ({', '.join(ds.classes)}), {steps} steps")
-    st = _distill([it["image"] for it in items], [it["mask"] for it in items], ds.classes, backbone=backbone or None,
-                  steps=steps, seed=seed, device=device or None, progress=True)
-    save_student(st, out_p)
+    st = _distill([it["image"] for it in items], [it["mask"] for it in items], ds.classes, backbone=bb,
+                  steps=steps, seed=seed, device=dev, progress=True)
+    save_student(st, out_p, overwrite=bool(overwrite))
     h = st.history
     print(f"wrote {out_p} ({out_p.stat().st_size / 1e6:.1f} MB): classes {st.classes}, {len(h['loss'])} steps in {h['seconds']:.0f} s")
     return out_p
@@ -205,6 +251,11 @@ def distill(data: str = "",  # support folder in the dataset format (images/, ma
 def _images(folder: Path) -> list[Path]:
     files = sorted(f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_EXTS and not f.name.startswith("."))
     if not files: raise DataError(f"{folder}: no image files ({', '.join(IMAGE_EXTS)})")
+    seen = {}
+    for f in files:                                                        # a.png and a.jpg would write the same mask
+        if f.stem in seen:
+            raise DataError(f"{f}: same name as {seen[f.stem].name}; their masks would overwrite each other")
+        seen[f.stem] = f
     return files
 
 @call_parse
@@ -222,20 +273,20 @@ def predict(student: str = "",  # a student file written by `distillfss distill`
     from distillfss.core import overlay
     from distillfss.distill import load_student
     if not 0 <= alpha <= 1: raise DataError(f"--alpha {alpha}: the overlay opacity must be in [0, 1]")
-    st = load_student(_need_file(student, "student"), device=device or None)
+    dev = _device(device)
     files = _images(_need_dir(images, "images"))
-    ims = [read_image(f) for f in files]                                   # every image readable before anything is written
     out_p = Path(out); targets = [(out_p / "masks" / f"{f.stem}.png", out_p / "overlays" / f"{f.stem}.png") for f in files]
-    if not overwrite:
-        for t in targets: _no_clobber(t[0], False)
-    (out_p / "masks").mkdir(parents=True, exist_ok=True); (out_p / "overlays").mkdir(exist_ok=True)
+    for t in [out_p / "classes.txt"] + [t for pair in targets for t in pair]: check_output(t, overwrite)
+    st = load_student(_need_file(student, "student"), device=dev)
+    ims = [read_image(f) for f in files]                            # every image readable before anything is written
     counts = np.zeros(len(st.classes) + 1, np.int64)
     for f, im, (mf, of) in zip(files, tqdm(ims, desc="predicting"), targets):
         m = st.predict([im])[0]
-        Image.fromarray(m.numpy().astype(np.uint8)).save(mf)
-        Image.fromarray(overlay(im, m, len(st.classes), alpha)).save(of)
+        with output_file(mf, overwrite) as t: Image.fromarray(m.numpy().astype(np.uint8)).save(t, format="PNG")
+        ov = overlay(im, m, len(st.classes), alpha)
+        with output_file(of, overwrite) as t: Image.fromarray(ov).save(t, format="PNG")
         counts += np.bincount(m.flatten().numpy(), minlength=len(counts))
-    (out_p / "classes.txt").write_text("\n".join(st.classes) + "\n")
+    with output_file(out_p / "classes.txt", overwrite) as t: t.write_text("\n".join(st.classes) + "\n")
     share = ", ".join(f"{c} {v / counts.sum():.1%}" for c, v in zip(st.classes, counts[1:]))
     print(f"{len(files)} images -> {out_p / 'masks'} and {out_p / 'overlays'}; pixels per class: {share}")
     return out_p
@@ -248,12 +299,15 @@ def evaluate(student: str = "",  # a student file
              binary: store_true = False,  # masks are 0/255 (or 0/1) images of one class
              out: str = "",  # optional JSON file for the scores
              device: str = "",  # cpu, cuda, ... (default: cuda if available)
+             overwrite: store_true = False,  # replace `out` if it exists
             ):
     "Score a student on a folder of images and masks: foreground mIoU, FB-IoU and per-class IoU."
     from distillfss.distill import load_student
     from distillfss.metrics import evaluate as _evaluate, summary, class_table
-    _at_least(size, 0, "size")
-    st = load_student(_need_file(student, "student"), device=device or None)
+    _at_least(size, 0, "size"); _size(size)
+    dev = _device(device)
+    out_p = check_output(out, overwrite) if out else None
+    st = load_student(_need_file(student, "student"), device=dev)
     ds = FolderDataset(_need_dir(data, "data"), binary=bool(binary))
     if list(ds.classes) != list(st.classes):
         raise DataError(f"{ds.root / 'classes.txt'}: classes {ds.classes} are not the student's {st.classes} ({student})")
@@ -261,7 +315,9 @@ def evaluate(student: str = "",  # a student file
     s = summary(acc, ds.classes)
     print(markdown_table(class_table(acc, ds.classes)))
     print(f"\n{len(ds)} images of {ds.root}: mIoU {s['miou']}%, FB-IoU {s['fb_iou']}%")
-    if out: Path(out).parent.mkdir(parents=True, exist_ok=True); Path(out).write_text(json.dumps(dict(data=str(ds.root), student=str(student), test=len(ds), **s), indent=1))
+    if out_p:
+        scores = dict(data=str(ds.root), student=str(student), test=len(ds), **s)
+        with output_file(out_p, overwrite) as t: t.write_text(json.dumps(scores, indent=1))
     return s
 
 # %% ../nbs/12_cli.ipynb #3f5e57f3
@@ -274,9 +330,13 @@ def export(student: str = "",  # a student file
     from distillfss.distill import load_student, export_student
     out_p = Path(out)
     if out_p.suffix not in (".onnx", ".pt2"): raise DataError(f"--out {out}: the file must end in .onnx or .pt2")
-    _no_clobber(out_p, overwrite)
+    check_output(out_p, overwrite)
+    if out_p.suffix == ".onnx":
+        try: import onnx, onnxscript  # noqa: F401
+        except ImportError:
+            raise DataError(f'--out {out}: ONNX export needs the extra: pip install "distillfss[onnx]"') from None
     st = load_student(_need_file(student, "student"), device="cpu")
-    export_student(st, out_p)
+    export_student(st, out_p, overwrite=bool(overwrite))
     s = st.profile.image_size
     print(f"wrote {out_p} ({out_p.stat().st_size / 1e6:.1f} MB): input (B, 3, {s}, {s}) in [0, 1] -> logits (B, {1 + len(st.classes)}, {s}, {s}); classes {st.classes}")
     return out_p
@@ -304,9 +364,18 @@ def bench(datasets: str = "",  # comma-separated data_samples domains or prepare
          ):
     "Run the benchmark harness (or the speed benchmark) and write a tidy results table."
     from distillfss.benchmark import run_benchmark, run_recipe, results_table, speed_benchmark, write_results, paper_table
-    _at_least(size, 0, "size"); _at_least(steps, 0, "steps")
+    from distillfss.backbones import BACKBONES, PROFILES
+    _at_least(size, 0, "size"); _size(size); _in_range(steps, 0, MAX_STEPS, "steps")
     ks, sd = _csv(shots, int), _csv(seeds, int)
+    for k_ in ks: _in_range(k_, 1, MAX_K, "shots")
+    for s_ in sd: _in_range(s_, 0, MAX_SEED, "seeds")
+    if profile and profile not in PROFILES: raise DataError(f"--profile {profile}: choose one of {list(PROFILES)}")
+    if backbone and backbone not in BACKBONES:
+        raise DataError(f"--backbone {backbone}: unknown backbone; choose one of {list(BACKBONES)}")
+    _device(device)
     out = out or ("distillfss_out/speed" if speed else "distillfss_out/bench")
+    if Path(out).is_dir(): raise DataError(f"--out {out}: is a folder; give a path stem such as {Path(out) / 'bench'}")
+    check_folder(Path(out).parent)                                         # an unwritable folder fails before the runs
     kw = dict(backbone=backbone or None, profile=profile or "cpu", device=device or None)
     if speed:
         rows = speed_benchmark(ks=ks or (1, 5, 10, 20, 50, 80), **kw); write_results(rows, out)
@@ -321,7 +390,7 @@ def bench(datasets: str = "",  # comma-separated data_samples domains or prepare
         rows = run_benchmark(_csv(datasets) or list_domains(), _csv(methods), ks or [5], sd, steps=steps or None, size=size or None,
                              teacher_checkpoint=teacher_checkpoint or None, out=out, resume=True, **kw)
         table = markdown_table(results_table(rows))
-    Path(out).with_suffix(".md").write_text(table + "\n")
+    with output_file(Path(out).with_suffix(".md"), overwrite=True) as t: t.write_text(table + "\n")
     print(table); print(f"\n{len(rows)} rows in {Path(out).with_suffix('.json')} and .csv")
     return rows
 
@@ -336,8 +405,10 @@ def prepare(name: str = "",  # lung, isic, kvasir, nucleus, weedmap, pothole or 
     "Prepare a downloaded benchmark dataset: folder format plus the paper's split."
     from distillfss.datasets import prepare as _prepare, BENCHMARKS
     if name not in BENCHMARKS: raise DataError(f"--name {name!r}: choose one of {list(BENCHMARKS)}")
-    if not src or not Path(src).is_dir(): raise DataError(f"--src {src!r}: folder not found")
+    _need_dir(src, "src"); _in_range(fold, 0, 3, "fold")
+    if test_list: _need_file(test_list, "test_list")
     if not dst: raise DataError("--dst: give the folder to write the prepared dataset into")
+    check_folder(dst)                                               # a file in the way fails before any conversion
     kw = dict(test_list=test_list or None) if name == "isic" else dict(fold=fold) if name == "industrial" else {}
     ds = _prepare(name, src, dst, **kw)
     print(f"{ds}; split in {Path(dst) / 'split.json'}")
@@ -356,11 +427,20 @@ def parser(cmd: str):
         if a.help and a.help.endswith(tail) and (a.default is False or a.default in ("", None) or "default" in a.help[:-len(tail)]): a.help = a.help[:-len(tail)]
     return p
 
+def _one_line(e: BaseException) -> str: return " ".join(str(e).split()) or type(e).__name__
+
+def _inputs(rest: list[str]) -> str:
+    "The paths and values the user gave, for a message about an unforeseen failure."
+    return " ".join(rest[i] + (f" {rest[i + 1]}" if i + 1 < len(rest) and not rest[i + 1].startswith("--") else "")
+                    for i in range(len(rest)) if rest[i].startswith("--")) or "no options"
+
 def main(argv: list[str] | None = None) -> int:
-    "Console entry point: `distillfss <command> [--help]`."
+    "Console entry point: `distillfss [--debug] <command> [--help]`."
     from distillfss.backbones import WeightsError
     argv = list(sys.argv[1:] if argv is None else argv)
-    usage = "usage: distillfss {" + ",".join(COMMANDS) + "} [options]   (distillfss <command> --help for its options)"
+    debug = "--debug" in argv; argv = [a for a in argv if a != "--debug"]  # a global flag, accepted anywhere
+    usage = ("usage: distillfss [--debug] {" + ",".join(COMMANDS) + "} [options]   "
+             "(distillfss <command> --help for its options)")
     if not argv or argv[0] in ("-h", "--help"):
         print(usage); print("\n".join(f"  {n:10s}{f.__doc__}" for n, f in COMMANDS.items())); return 0
     if argv[0] == "--version":
@@ -371,9 +451,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = vars(parser(cmd).parse_args(rest))
         fn(**{k: v for k, v in args.items() if k in inspect.signature(fn).parameters})  # drop fastcore's --pdb/--xtra
-    except (DataError, WeightsError, ImportError) as e: print(f"distillfss {cmd}: error: {e}", file=sys.stderr); return 1
+    except (DataError, WeightsError, ImportError, FloatingPointError) as e:
+        if debug: raise
+        print(f"distillfss {cmd}: error: {_one_line(e)}", file=sys.stderr); return 1
     except KeyboardInterrupt: print(f"distillfss {cmd}: interrupted", file=sys.stderr); return 130
-    except SystemExit as e: return int(e.code or 0)
+    except SystemExit as e: return int(e.code or 0) if not isinstance(e.code, str) else 2
+    except Exception as e:                                       # the last resort: no check foresaw this
+        if debug: raise
+        print(f"distillfss {cmd}: error: unexpected {type(e).__name__}: {_one_line(e)[:300]} "
+              f"(inputs: {_inputs(rest)}); "
+              f"run `distillfss --debug {cmd} ...` to see the traceback", file=sys.stderr)
+        return 1
     return 0
 
 def _entry(): sys.exit(main())

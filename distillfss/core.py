@@ -4,8 +4,9 @@
 
 # %% ../nbs/00_core.ipynb #c7721b1d
 from __future__ import annotations
-import os, random
+import contextlib, os, random, tempfile
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -13,12 +14,80 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IGNORE_INDEX', 'DataError', 'get_device', 'set_seed', 'normalize', 'denormalize',
-           'check_mask', 'Episode', 'palette', 'overlay', 'show_masks']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IGNORE_INDEX', 'DataError', 'check_folder', 'check_output', 'output_file',
+           'get_device', 'set_seed', 'normalize', 'denormalize', 'check_mask', 'Episode', 'palette', 'overlay',
+           'show_masks']
 
 # %% ../nbs/00_core.ipynb #a277a1df
 class DataError(ValueError):
     "Bad input data (file, mask, episode): the message names the file or tensor and the problem."
+
+# %% ../nbs/00_core.ipynb #8dcd0ea8
+def _umask() -> int:
+    "The process's umask: read where the system shows it (changing it to look is not thread-safe)."
+    try: return int(next(l for l in Path("/proc/self/status").read_text().split("\n") if l.startswith("Umask:"))[6:], 8)
+    except (OSError, StopIteration, ValueError, IndexError):
+        m = os.umask(0o022); os.umask(m)
+        return m
+
+def check_folder(folder) -> Path:
+    "Fail now if `folder` cannot take new files (missing ones are made when writing): a file in the way, no access."
+    d = Path(folder); probe = d
+    while not probe.exists():                 # the nearest folder that exists decides
+        if probe.is_symlink(): raise DataError(f"{probe}: a broken link, where a folder should be (for {d})")
+        probe = probe.parent
+    if not probe.is_dir():
+        raise DataError(f"{probe}: is a file, where a folder should be" + (f" (for {d})" if probe != d else ""))
+    try: fd, name = tempfile.mkstemp(dir=probe, prefix=".distillfss-probe-"); os.close(fd); os.unlink(name)
+    except OSError as e:
+        raise DataError(f"{probe}: cannot write there ({e.strerror or e}); choose another folder") from None
+    return d
+
+def check_output(path, overwrite: bool = False, present_ok: bool = False) -> Path:
+    "Fail now, before any work, if file `path` could not be written (or would replace a file without `overwrite`)."
+    p = Path(path)
+    if not p.name or p.is_dir(): raise DataError(f"{p}: is a folder; give a file name")
+    if (p.exists() or p.is_symlink()) and (overwrite or not present_ok):     # present_ok: `output_file` keeps it
+        if not overwrite: raise DataError(f"{p}: exists; pass --overwrite (overwrite=True) to replace it")
+        if not p.is_file(): raise DataError(f"{p}: not a regular file; it cannot be replaced")
+        if not p.stat().st_mode & 0o222:
+            raise DataError(f"{p}: is read-only; make it writable to replace it, or choose another name")
+    check_folder(p.parent)
+    return p
+
+def _link_new(src, dst):
+    "Give file `src` the new name `dst` too; FileExistsError if `dst` exists."
+    try: os.link(src, dst)
+    except FileExistsError: raise
+    except OSError:                    # no hard links here (FAT, some network drives): claim the name, then move in
+        os.close(os.open(dst, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)); os.replace(src, dst)
+
+def _free_name(p: Path) -> Path:
+    return next(q for i in range(1, 10_000) if not (q := p.with_name(f"{p.stem}-{i}{p.suffix}")).exists())
+
+@contextlib.contextmanager
+def output_file(path, overwrite: bool = False):
+    "Yield a temporary name beside `path` to write to; when the block succeeds it becomes `path` with the umask's mode."
+    p = Path(path)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=f".tmp{p.suffix}"); os.close(fd)
+    except OSError as e: raise DataError(f"{p}: cannot write there ({e.strerror or e}); nothing was written") from None
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())      # mkstemp made it private; the result gets the usual mode
+        if overwrite: os.replace(tmp, p)
+        else:
+            try: _link_new(tmp, p)            # fails if `path` appeared while we worked: never replace it silently
+            except FileExistsError:
+                kept = _free_name(p); _link_new(tmp, kept)
+                raise DataError(f"{p}: already exists and was left untouched (another run may have written it "
+                                f"meanwhile); the new result is in {kept}") from None
+    except OSError as e:
+        raise DataError(f"{p}: could not write ({e.strerror or e}); nothing was written") from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 # %% ../nbs/00_core.ipynb #58c5837a
 IMAGENET_MEAN = (0.485, 0.456, 0.406)

@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import DataError, IGNORE_INDEX, set_seed, get_device
+from .core import DataError, IGNORE_INDEX, set_seed, get_device, check_output, output_file
 from .student import Student
 from .data import resize_image
 
@@ -288,65 +288,132 @@ def distill_class(student: Student, support_images, support_masks, name: str, te
 # %% ../nbs/07_distill.ipynb #886b5b5c
 STUDENT_FORMAT = 1
 
-def save_student(student: Student, path) -> Path:
-    "Write `student` (decoder + distillers, metadata) to one safetensors file."
+def _non_finite(tensors: dict) -> list[str]:
+    return [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+
+def save_student(student: Student, path, overwrite: bool = True) -> Path:
+    "Write `student` (decoder + distillers, metadata) to one safetensors file, completely or not at all."
     import distillfss
+    from safetensors import SafetensorError
     from safetensors.torch import save_file
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    from distillfss.backbones import WeightsError
+    path = check_output(path, overwrite, present_ok=True)                 # one there now is kept, never replaced
     bb = student.feature_extractor
     meta = dict(format=str(STUDENT_FORMAT), kind="distillfss-student", backbone=bb.name, profile=student.profile.name,
                 image_size=str(student.profile.image_size), classes=json.dumps(student.classes),
                 normalisation=json.dumps(dict(mean=list(map(float, bb.mean)), std=list(map(float, bb.std)))),
                 distillfss=distillfss.__version__)
     sd = {k: v.detach().cpu().contiguous() for k, v in student.state_dict().items() if not k.startswith("feature_extractor.")}
-    save_file(sd, str(path), metadata=meta)
+    if bad := _non_finite(sd):
+        raise WeightsError(f"{path}: not written: the student's {bad[0]} holds NaN or infinite values")
+    with output_file(path, overwrite) as tmp:
+        try: save_file(sd, str(tmp), metadata=meta)
+        except SafetensorError as e:                                  # its own I/O errors: report them as such
+            raise OSError(str(e).splitlines()[0].split(" at path ")[0]) from None
     return path
 
+def _student_meta(path: Path, meta: dict) -> dict:
+    "Backbone, profile and classes from a student file's metadata; a `WeightsError` naming the file if any is wrong."
+    from distillfss.backbones import WeightsError, BACKBONES, PROFILES
+    def bad(msg): return WeightsError(f"{path}: {msg}")
+    if meta.get("kind") != "distillfss-student":
+        raise bad("not a distillfss student file (no kind=distillfss-student in its metadata)")
+    try: fmt = int(meta.get("format", "0"))
+    except ValueError: raise bad(f"damaged metadata: format {meta['format'][:40]!r} is not a number") from None
+    if fmt > STUDENT_FORMAT:
+        raise bad(f"student format {fmt} is newer than this library reads ({STUDENT_FORMAT}); upgrade distillfss")
+    if missing := [k for k in ("backbone", "profile", "classes") if k not in meta]:
+        raise bad(f"damaged metadata: no {missing}")
+    try: classes = json.loads(meta["classes"])
+    except json.JSONDecodeError as e: raise bad(f"damaged metadata: classes is not valid JSON ({e.msg})") from None
+    if not (isinstance(classes, list) and classes and all(isinstance(c, str) and c.strip() for c in classes)
+            and len(set(classes)) == len(classes)):
+        raise bad(f"damaged metadata: classes must be a list of distinct names, got {meta['classes'][:60]}")
+    if meta["backbone"] not in BACKBONES:
+        raise bad(f"unknown backbone {meta['backbone'][:40]!r} (known: {list(BACKBONES)})")
+    if meta["profile"] not in PROFILES: raise bad(f"unknown profile {meta['profile'][:40]!r} (known: {list(PROFILES)})")
+    return dict(backbone=meta["backbone"], profile=meta["profile"], classes=classes)
+
+def _backbone_on_disk(path: Path, name: str):
+    "Refuse, naming the student file, a backbone whose ImageNet weights are not on this machine (no silent download)."
+    from urllib.parse import urlparse
+    from distillfss.backbones import WEIGHT_SOURCES, WeightsError, weights_file
+    src = WEIGHT_SOURCES[name]
+    if "package" in src:
+        try: weights_file(name)
+        except WeightsError as e: raise WeightsError(f"{path}: a student for backbone {e}") from None
+        return
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(src["url"]).path).name
+    if not cached.exists():
+        offline = [n for n, s in WEIGHT_SOURCES.items() if "package" in s]
+        raise WeightsError(f"{path}: a student for backbone {name}, whose ImageNet weights are not on this machine; "
+                           f"download {src['url']} into {cached.parent}, or use a student of {' or '.join(offline)}")
+
 def load_student(path, backbone: str | None = None, device=None) -> Student:
-    "Load a student saved by `save_student`; `backbone`, if given, must match the file's."
+    "Load a student saved by `save_student`; `backbone`, if given, must match the file's. Every check names the file."
     from distillfss.backbones import backbone as make_backbone, WeightsError, get_profile
     from distillfss.teacher import DCAMAHead
     from distillfss.meta import read_weights
-    path = Path(path); sd, meta = read_weights(path, "student")
-    if meta.get("kind") != "distillfss-student": raise WeightsError(f"{path}: not a distillfss student file")
-    if int(meta.get("format", 0)) > STUDENT_FORMAT:
-        raise WeightsError(f"{path}: student format {meta['format']} is newer than this library reads ({STUDENT_FORMAT}); upgrade distillfss")
-    if backbone is not None and backbone != meta["backbone"]:
-        raise WeightsError(f"{path}: a student for backbone {meta['backbone']}, not {backbone}")
-    bb = make_backbone(meta["backbone"], device="cpu")
-    prof = get_profile(meta["profile"])
-    st = Student(bb, DCAMAHead(bb.channels, bb.stage_ends, prof), json.loads(meta["classes"]), prof)
-    own = {k for k in st.state_dict() if not k.startswith("feature_extractor.")}
-    if set(sd) != own:
-        extra, missing = sorted(set(sd) - own), sorted(own - set(sd))
-        raise WeightsError(f"{path}: tensors do not match a {meta['backbone']} student (unexpected {extra[:2]}, missing {missing[:2]})")
+    path = Path(path)
+    if path.is_dir(): raise WeightsError(f"{path}: is a folder, not a student file")
+    dev = get_device(device)
+    sd, meta = read_weights(path, "student")
+    m = _student_meta(path, meta)
+    if backbone is not None and backbone != m["backbone"]:
+        raise WeightsError(f"{path}: a student for backbone {m['backbone']}, not {backbone}")
+    if bad := _non_finite(sd):
+        raise WeightsError(f"{path}: damaged: {bad[0]} holds NaN or infinite values; distil the student again")
+    _backbone_on_disk(path, m["backbone"])
+    bb = make_backbone(m["backbone"], device="cpu")
+    prof = get_profile(m["profile"])
+    st = Student(bb, DCAMAHead(bb.channels, bb.stage_ends, prof), m["classes"], prof)
+    own = {k: v for k, v in st.state_dict().items() if not k.startswith("feature_extractor.")}
+    if set(sd) != set(own):
+        extra, missing = sorted(set(sd) - set(own)), sorted(set(own) - set(sd))
+        raise WeightsError(f"{path}: tensors do not match a {m['backbone']} student with {len(m['classes'])} classes "
+                           f"(unexpected {extra[:2]}, missing {missing[:2]})")
+    for k, v in own.items():
+        if sd[k].shape != v.shape:
+            raise WeightsError(f"{path}: tensor {k} has shape {tuple(sd[k].shape)}, a {m['backbone']} student at "
+                               f"profile {m['profile']} needs {tuple(v.shape)}")
     st.load_state_dict(sd, strict=False)
-    return st.to(get_device(device)).eval()
+    return st.to(dev).eval()
 
 # %% ../nbs/07_distill.ipynb #8f5650df
 class _StudentGraph(nn.Module):
     def __init__(self, student): super().__init__(); self.student = student
     def forward(self, images): return self.student.class_logits(self.student.feature_extractor(images))
 
-def export_student(student: Student, path=None, max_batch: int = 64):
+def _onnx_file(g, x, dyn, student, dst: Path):
+    "Export `g` to ONNX in a scratch folder, add the student's metadata, and write one self-contained file to `dst`."
+    import contextlib, io, tempfile, onnx
+    with tempfile.TemporaryDirectory() as d:       # the exporter may put the weights in a side file: it stays in here
+        with contextlib.redirect_stdout(io.StringIO()):
+            torch.onnx.export(g, (x,), f"{d}/m.onnx", dynamo=True, input_names=["images"], output_names=["logits"],
+                              dynamic_shapes=dyn)
+        m = onnx.load(f"{d}/m.onnx")                 # with any side file's tensors, now held inside the model
+    s = student.profile.image_size
+    onnx.helper.set_model_props(m, dict(classes=json.dumps(student.classes), backbone=student.feature_extractor.name,
+                                        image_size=str(s), input="images (B, 3, s, s) RGB in [0, 1]",
+                                        output="logits (B, 1 + classes, s, s)"))
+    onnx.save(m, str(dst))
+
+def export_student(student: Student, path=None, max_batch: int = 64, overwrite: bool = True):
     "The student as a `torch.export` program for (B, 3, s, s) images in [0, 1]; `path` '*.pt2' saves it, '*.onnx' writes ONNX instead."
     s = student.profile.image_size
     g = _StudentGraph(student).eval()
     x = torch.rand(2, 3, s, s, device=student.device)
     dyn = ({0: torch.export.Dim("batch", min=1, max=max_batch)},)
     suffix = Path(path).suffix if path is not None else ".pt2"
+    if suffix not in (".pt2", ".onnx"):
+        raise ValueError(f"{path}: export to '.pt2' (torch.export) or '.onnx', not {suffix!r}")
+    if path is not None: path = check_output(path, overwrite, present_ok=True)
     if suffix == ".pt2":
         ep = torch.export.export(g, (x,), dynamic_shapes=dyn)
-        if path is not None: torch.export.save(ep, str(path))
+        if path is not None:
+            with output_file(path, overwrite) as tmp: torch.export.save(ep, str(tmp))
         return ep
-    if suffix != ".onnx": raise ValueError(f"{path}: export to '.pt2' (torch.export) or '.onnx', not {suffix!r}")
     try: import onnx, onnxscript  # noqa: F401
     except ImportError as e: raise ImportError('ONNX export needs the optional extra: pip install "distillfss[onnx]"') from e
-    import contextlib, io
-    with contextlib.redirect_stdout(io.StringIO()):
-        torch.onnx.export(g, (x,), str(path), dynamo=True, input_names=["images"], output_names=["logits"], dynamic_shapes=dyn)
-    m = onnx.load(str(path))
-    onnx.helper.set_model_props(m, dict(classes=json.dumps(student.classes), backbone=student.feature_extractor.name,
-                                        image_size=str(s), input="images (B, 3, s, s) RGB in [0, 1]", output="logits (B, 1 + classes, s, s)"))
-    onnx.save(m, str(path))
-    return Path(path)
+    with output_file(path, overwrite) as tmp: _onnx_file(g, x, dyn, student, tmp)
+    return path

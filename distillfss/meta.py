@@ -318,8 +318,9 @@ def load_head(teacher, path) -> dict:
 def meta_teacher(backbone: str | None = None, profile: str = "cpu", device=None):
     "A `DCAMATeacher` with the shipped meta-trained head of `backbone` (default: the package's default backbone); `.record` says how it was made."
     from distillfss.teacher import DCAMATeacher
-    from distillfss.backbones import DEFAULT_BACKBONE, WeightsError
+    from distillfss.backbones import BACKBONES, DEFAULT_BACKBONE, WeightsError
     backbone = backbone or DEFAULT_BACKBONE
+    if backbone not in BACKBONES: raise DataError(f"unknown backbone {backbone!r}; choose one of {list(BACKBONES)}")
     p = weights_path(backbone, profile)
     if not p.exists(): raise WeightsError(f"no shipped meta-trained head for {backbone} at profile {profile!r} ({p}); "
                                           f"train one with meta_recipe() or use another backbone")
