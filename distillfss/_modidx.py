@@ -469,6 +469,7 @@ d = { 'settings': { 'branch': 'main',
                                                                                     'distillfss/teacher.py'),
                                     'distillfss.teacher.match_state_dict': ('teacher.html#match_state_dict', 'distillfss/teacher.py'),
                                     'distillfss.teacher.merge_classes': ('teacher.html#merge_classes', 'distillfss/teacher.py'),
+                                    'distillfss.teacher.native_bf16': ('teacher.html#native_bf16', 'distillfss/teacher.py'),
                                     'distillfss.teacher.sinusoid_table': ('teacher.html#sinusoid_table', 'distillfss/teacher.py'),
                                     'distillfss.teacher.teacher_benchmark': ('teacher.html#teacher_benchmark', 'distillfss/teacher.py'),
                                     'distillfss.teacher.vote': ('teacher.html#vote', 'distillfss/teacher.py')}}}
