@@ -354,7 +354,7 @@ def backbone(name: str = DEFAULT_BACKBONE, pretrained: bool = True, weights=None
 
 # %% ../nbs/03_backbones.ipynb #16047f67
 def _reference_dir(*parts) -> Path | None:
-    "The shared reference folder (`$DISTILLFSS_REFERENCE`, default `../shared/reference` beside the clone), or None (printed)."
+    "The shared reference folder (`$DISTILLFSS_REFERENCE`, default `shared/reference` beside the clone) or None."
     root = Path(os.environ.get("DISTILLFSS_REFERENCE", Path(__file__).resolve().parents[2] / "shared" / "reference"
                                if "__file__" in globals() else Path.cwd().parents[1] / "shared" / "reference"))
     p = root.joinpath(*parts)

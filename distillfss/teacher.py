@@ -231,7 +231,7 @@ class DCAMATeacher(nn.Module):
     def device(self): return next(self.model.parameters()).device
 
     def features(self, images: torch.Tensor, batch: int = 8, dtype: torch.dtype | None = None) -> list[torch.Tensor]:
-        "Backbone block features (float32) of images (B, 3, H, W) in [0, 1] at the profile's size; `dtype`: backbone precision."
+        "Float32 block features of images (B, 3, H, W) in [0, 1] at the profile's size; `dtype`: the backbone's."
         if not images.dtype.is_floating_point: raise DataError(f"images must be float in [0, 1], got {images.dtype} (divide uint8 by 255)")
         lo, hi = float(images.min()), float(images.max())
         if lo < -1e-3 or hi > 1 + 1e-3: raise DataError(f"images must be in [0, 1], got values in [{lo:.3g}, {hi:.3g}] (divide 0-255 images by 255)")
@@ -297,7 +297,7 @@ class DCAMATeacher(nn.Module):
     @torch.no_grad()
     def predict(self, images, support: SupportSet, voting: int | None = None, batch: int = 4, return_probs: bool = False,
                 dtype: torch.dtype | None = None):
-        "Class-index masks (and softmax probabilities) for images (list or (B,3,H,W)), each at its own size; `dtype`: see `features`."
+        "Class-index masks (and softmax probabilities) for images (list or (B,3,H,W)), each at its own size."
         if self.training: raise DataError("predict() runs in eval mode: call teacher.eval() first")
         ims = list(images) if isinstance(images, (list, tuple)) or images.ndim == 4 else [images]
         masks, probs = [], []
@@ -318,7 +318,8 @@ def native_bf16(device) -> bool:
     dev = torch.device(device)
     if dev.type == "cuda": return torch.cuda.is_bf16_supported()
     if dev.type != "cpu": return False
-    return getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)() or getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
+    ask = lambda name: getattr(torch.cpu, name, lambda: False)()
+    return ask("_is_avx512_bf16_supported") or ask("_is_amx_tile_supported")
 
 def check_precision(dtype: torch.dtype, device) -> torch.dtype:
     "Return `dtype` if `device` runs it natively (float16 on CUDA, bfloat16 where `native_bf16`), else raise."
