@@ -22,7 +22,7 @@ from .backbones import (BACKBONES, DEFAULT_BACKBONE, FrozenBackbone, Profile, We
 # %% auto #0
 __all__ = ['NO_SHOT_LOGIT', 'sinusoid_table', 'PositionalEncoding', 'attention_explicit', 'attention', 'DCAMABlock',
            'SupportMemory', 'DCAMAHead', 'chunk_shots', 'vote', 'merge_classes', 'SupportSet', 'DCAMATeacher',
-           'check_precision', 'match_state_dict', 'load_teacher_checkpoint', 'teacher_benchmark']
+           'native_bf16', 'check_precision', 'match_state_dict', 'load_teacher_checkpoint', 'teacher_benchmark']
 
 # %% ../nbs/04_teacher.ipynb #16afa07c
 def sinusoid_table(n: int, d: int) -> torch.Tensor:
@@ -230,15 +230,17 @@ class DCAMATeacher(nn.Module):
     @property
     def device(self): return next(self.model.parameters()).device
 
-    def features(self, images: torch.Tensor, batch: int = 8) -> list[torch.Tensor]:
-        "Backbone block features of images (B, 3, H, W) in [0, 1], resized to the profile's input size."
+    def features(self, images: torch.Tensor, batch: int = 8, dtype: torch.dtype | None = None) -> list[torch.Tensor]:
+        "Float32 block features of images (B, 3, H, W) in [0, 1] at the profile's size; `dtype`: the backbone's."
         if not images.dtype.is_floating_point: raise DataError(f"images must be float in [0, 1], got {images.dtype} (divide uint8 by 255)")
         lo, hi = float(images.min()), float(images.max())
         if lo < -1e-3 or hi > 1 + 1e-3: raise DataError(f"images must be in [0, 1], got values in [{lo:.3g}, {hi:.3g}] (divide 0-255 images by 255)")
         s = self.profile.image_size
         x = resize_image(images.float(), s).to(self.device)
-        chunks = [self.feature_extractor(x[i:i + batch]) for i in range(0, len(x), batch)]
-        return [torch.cat(fs) for fs in zip(*chunks)]
+        low = check_precision(dtype or torch.float32, self.device) != torch.float32
+        with torch.autocast(self.device.type, dtype=dtype, enabled=low):   # reduced precision: the backbone only
+            chunks = [self.feature_extractor(x[i:i + batch]) for i in range(0, len(x), batch)]
+        return [torch.cat(fs).float() for fs in zip(*chunks)]
 
     def prepare(self, support_images, support_masks, classes: Sequence[str] | None = None) -> SupportSet:
         "Run the backbone over the supports once; `support_masks` (K, H, W) class indices (0 background, 255 ignore)."
@@ -297,16 +299,13 @@ class DCAMATeacher(nn.Module):
                 dtype: torch.dtype | None = None):
         "Class-index masks (and softmax probabilities) for images (list or (B,3,H,W)), each at its own size."
         if self.training: raise DataError("predict() runs in eval mode: call teacher.eval() first")
-        if dtype is not None:
-            with torch.autocast(self.device.type, dtype=check_precision(dtype, self.device)):
-                return self.predict(images, support, voting, batch, return_probs)
         ims = list(images) if isinstance(images, (list, tuple)) or images.ndim == 4 else [images]
         masks, probs = [], []
         for i in range(0, len(ims), batch):
             chunk = ims[i:i + batch]
             s = self.profile.image_size
             x = torch.stack([resize_image(im.float(), s) for im in chunk])
-            lg = self.class_logits(self.features(x), support, voting)
+            lg = self.class_logits(self.features(x, dtype=dtype), support, voting)
             for j, im in enumerate(chunk):
                 l_ = F.interpolate(lg[j:j + 1], size=tuple(im.shape[-2:]), mode="bilinear", align_corners=False)[0]
                 masks.append(l_.argmax(0).cpu())
@@ -314,16 +313,22 @@ class DCAMATeacher(nn.Module):
         return (masks, probs) if return_probs else masks
 
 # %% ../nbs/04_teacher.ipynb #b888b156
+def native_bf16(device) -> bool:
+    "Whether `device` computes in bfloat16 natively: a CUDA GPU that supports it, or a CPU with AVX512-BF16 or AMX."
+    dev = torch.device(device)
+    if dev.type == "cuda": return torch.cuda.is_bf16_supported()
+    if dev.type != "cpu": return False
+    ask = lambda name: getattr(torch.cpu, name, lambda: False)()
+    return ask("_is_avx512_bf16_supported") or ask("_is_amx_tile_supported")
+
 def check_precision(dtype: torch.dtype, device) -> torch.dtype:
-    "Return `dtype` if `device` runs it natively (float16/bfloat16 on CUDA, bfloat16 on CPUs with AVX512-BF16/AMX), else raise."
+    "Return `dtype` if `device` runs it natively (float16 on CUDA, bfloat16 where `native_bf16`), else raise."
     dev = torch.device(device)
     if dtype == torch.float32: return dtype
-    if dev.type == "cuda" and dtype in (torch.float16, torch.bfloat16):
-        if dtype == torch.bfloat16 and not torch.cuda.is_bf16_supported(): raise DataError("this GPU has no bfloat16 support; use torch.float16")
-        return dtype
-    if dev.type == "cpu" and dtype == torch.bfloat16:
-        native = getattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)() or getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
-        if native: return dtype
+    if dev.type == "cuda" and dtype == torch.float16: return dtype
+    if dtype == torch.bfloat16 and dev.type in ("cuda", "cpu"):
+        if native_bf16(dev): return dtype
+        if dev.type == "cuda": raise DataError("this GPU has no bfloat16 support; use torch.float16")
         raise DataError(f"this CPU ({torch.backends.cpu.get_cpu_capability()}) has no native bfloat16: reduced precision would be slower; keep float32")
     raise DataError(f"{dtype} is not supported on {dev.type}")
 
