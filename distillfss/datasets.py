@@ -423,7 +423,8 @@ def prepare(name: str, src, dst, **kw) -> FolderDataset:
     if dst.exists() and (not dst.is_dir() or any(dst.iterdir())):
         raise DataError(f"{dst}: not empty (delete it, or choose a new folder); nothing was written")
     try: tmp = Path(tempfile.mkdtemp(prefix=f".{dst.name}.partial-", dir=_existing_parent(dst)))
-    except OSError as e: raise DataError(f"{dst}: cannot write beside it ({e.strerror or e}); nothing was written") from None
+    except OSError as e:
+        raise DataError(f"{dst}: cannot write beside it ({e.strerror or e}); nothing was written") from None
     try:                                     # built beside `dst`, moved there once valid: a failure leaves nothing
         BENCHMARKS[name].prepare(src, tmp, **kw)
         FolderDataset(tmp).validate()
