@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #c7721b1d
 from __future__ import annotations
-import contextlib, os, random, tempfile
+import contextlib, copy, math, os, random, subprocess, sys, tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
@@ -12,11 +12,13 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.utils.benchmark import Timer
+from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IGNORE_INDEX', 'DataError', 'check_folder', 'check_output', 'output_file',
-           'get_device', 'set_seed', 'normalize', 'denormalize', 'check_mask', 'Episode', 'palette', 'overlay',
-           'show_masks']
+           'get_device', 'set_seed', 'CancelFit', 'Callback', 'FitRun', 'fit', 'Every', 'EarlyStopping', 'time_fn',
+           'peak_memory_mb', 'normalize', 'denormalize', 'check_mask', 'Episode', 'palette', 'overlay', 'show_masks']
 
 # %% ../nbs/00_core.ipynb #a277a1df
 class DataError(ValueError):
@@ -113,6 +115,130 @@ def set_seed(seed: int = 0, deterministic: bool = False) -> torch.Generator:
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
     if deterministic: torch.use_deterministic_algorithms(True, warn_only=True)
     return torch.Generator().manual_seed(seed)
+
+# %% ../nbs/00_core.ipynb #9b4f5920
+class CancelFit(Exception):
+    "Raised by a callback to end `fit` after the step just done."
+
+class Callback:
+    "Hooks that `fit` calls with its `FitRun`: before the first step, after every step, after the last."
+    def before_fit(self, run): pass
+    def after_step(self, run): pass
+    def after_fit(self, run): pass
+
+@dataclass
+class FitRun:
+    "What `fit` shares with its callbacks: the optimiser, the number of steps, the step just done, the history."
+    opt: torch.optim.Optimizer
+    steps: int
+    step: int = 0
+    history: dict = field(default_factory=lambda: dict(loss=[]))
+
+def _losses(out) -> list:
+    "A step function's result as a lazy sequence of loss tensors: None, one tensor, or an iterable of them."
+    if out is None: return []
+    return [out] if torch.is_tensor(out) else out
+
+def fit(step_loss, params, steps: int, lr: float = 1e-3, opt: torch.optim.Optimizer | None = None,
+        callbacks: Sequence[Callback] = (), progress: bool = False, desc: str = "training") -> dict:
+    "Train `params` for `steps` steps on the losses `step_loss(step)` returns (AdamW unless `opt` is given); the history."
+    params = [p for p in params if p.requires_grad]
+    if opt is None:
+        if not params: raise ValueError("fit: no parameter to train (none requires a gradient)")
+        opt = torch.optim.AdamW(params, lr=lr)
+    run = FitRun(opt, steps)
+    for cb in callbacks: cb.before_fit(run)
+    bar = tqdm(range(steps), disable=not progress, desc=desc)
+    for step in bar:
+        run.step = step + 1
+        opt.zero_grad()
+        total = None
+        for loss in _losses(step_loss(step)):       # each loss is backpropagated as soon as it is made
+            loss.backward()
+            total = (total or 0.0) + float(loss.detach())
+        if total is None: continue                   # nothing to learn from at this step
+        if not math.isfinite(total):
+            raise FloatingPointError(f"non-finite loss at step {step}: lower the learning rate (now {lr}) "
+                                     "or check the images and masks")
+        opt.step()
+        run.history["loss"].append(total)
+        if progress: bar.set_postfix(loss=f"{np.mean(run.history['loss'][-10:]):.3f}")
+        try:
+            for cb in callbacks: cb.after_step(run)
+        except CancelFit: break
+    for cb in callbacks: cb.after_fit(run)
+    return run.history
+
+# %% ../nbs/00_core.ipynb #a682e646
+class Every(Callback):
+    "Record `(step, score())` in `history[name]` every `every` steps and after the last step."
+    def __init__(self, every: int, score, name: str = "val"):
+        if every < 1: raise ValueError(f"every must be >= 1, got {every}")
+        self.every, self.score, self.name = every, score, name
+    def before_fit(self, run): run.history.setdefault(self.name, [])
+    def due(self, run) -> bool: return run.step % self.every == 0 or run.step == run.steps
+    def after_step(self, run):
+        if self.due(run): run.history[self.name].append((run.step, float(self.score())))
+
+class EarlyStopping(Every):
+    "Score every `every` steps; keep `model`'s best weights, stop after `patience` scores without a gain, restore them."
+    def __init__(self, model: torch.nn.Module, every: int, score, patience: int = 4, name: str = "val"):
+        super().__init__(every, score, name)
+        self.model, self.patience = model, patience
+    def before_fit(self, run):
+        super().before_fit(run)
+        self.best, self.state, self.bad = -math.inf, None, 0
+        run.history.update(best_step=None, stopped=None)
+    def after_step(self, run):
+        if not self.due(run): return
+        super().after_step(run)
+        v = run.history[self.name][-1][1]
+        if v > self.best:
+            self.best, self.bad, run.history["best_step"] = v, 0, run.step
+            self.state = copy.deepcopy(self.model.state_dict())
+            return
+        self.bad += 1
+        if self.bad >= self.patience:
+            run.history["stopped"] = run.step
+            raise CancelFit
+    def after_fit(self, run):
+        if self.state is not None: self.model.load_state_dict(self.state)
+
+# %% ../nbs/00_core.ipynb #64812d3b
+def time_fn(fn, warmup: int = 2, min_run_time: float = 0.2) -> float:
+    "Median seconds of one call of `fn()`, after `warmup` untimed calls, over at least `min_run_time` s of calls."
+    for _ in range(warmup): fn()
+    timer = Timer("fn()", globals=dict(fn=fn), num_threads=torch.get_num_threads())   # syncs CUDA, keeps threads
+    return float(timer.blocked_autorange(min_run_time=min_run_time).median)
+
+# %% ../nbs/00_core.ipynb #f3138cdb
+def _peak_mb(vm_status: str | None, ru_maxrss: int, platform: str) -> float:
+    "The resident peak in MB: `VmHWM` of /proc/self/status on Linux, else `ru_maxrss` (bytes on macOS, KB elsewhere)."
+    if vm_status:
+        for line in vm_status.splitlines():
+            if line.startswith("VmHWM:"): return int(line.split()[1]) / 1024
+    return ru_maxrss / (2**20 if platform == "darwin" else 1024)
+
+_PEAK_SCRIPT = """
+import gc, os, resource, sys, torch
+from distillfss.core import _peak_mb
+dev = torch.device({device!r})
+exec({setup!r})
+gc.collect()
+if dev.type == "cuda": torch.cuda.empty_cache(); torch.cuda.reset_peak_memory_stats(dev)
+with torch.no_grad(): exec({stmt!r})
+if dev.type == "cuda": print(torch.cuda.max_memory_allocated(dev) / 2**20)
+else:
+    status = open("/proc/self/status").read() if os.path.exists("/proc/self/status") else None
+    print(_peak_mb(status, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, sys.platform))
+"""
+
+def peak_memory_mb(setup: str, stmt: str, device=None) -> float:
+    "Peak memory (MB) of a fresh Python process that runs the code `setup`, then `stmt` once without gradients."
+    code = _PEAK_SCRIPT.format(device=str(get_device(device)), setup=setup, stmt=stmt)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if r.returncode: raise RuntimeError(f"peak_memory_mb: the measuring process failed:\n{r.stderr[-2000:]}")
+    return float(r.stdout.strip().splitlines()[-1])
 
 # %% ../nbs/00_core.ipynb #0fe045ac
 def _stats(x: torch.Tensor, mean, std):

@@ -4,6 +4,7 @@
 
 # %% ../nbs/09_metrics.ipynb #c4cfd4e7
 from __future__ import annotations
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -13,7 +14,7 @@ from .core import DataError, IGNORE_INDEX
 from .data import IoUAccumulator, score
 
 # %% auto #0
-__all__ = ['PAPER_SIZE', 'fg_miou', 'fb_iou', 'class_table', 'confusion_table', 'plot_confusion', 'evaluate', 'summary']
+__all__ = ['PAPER_SIZE', 'fg_miou', 'fb_iou', 'class_table', 'confusion_table', 'plot_confusion', 'Pairs', 'evaluate', 'summary']
 
 # %% ../nbs/09_metrics.ipynb #2e9b7ae9
 PAPER_SIZE = 384   # the paper resized images and masks to 384 x 384 before scoring
@@ -72,15 +73,34 @@ def plot_confusion(acc, classes: Sequence[str] | None = None, ax=None, title: st
     return ax
 
 # %% ../nbs/09_metrics.ipynb #29f7f1a2
-def evaluate(predict: Callable, ds, stems: Sequence[str], size: int | None = None, batch: int = 8) -> IoUAccumulator:
-    "Accumulate `predict` (list of images -> list of class-index masks) over `stems` of `ds`, at each mask's size or at `size` x `size`."
-    if len(stems) == 0: raise DataError(f"{ds.root}: no test images to score")
+@dataclass
+class Pairs:
+    "Inputs and class-index masks held in memory, scored by `evaluate` like a dataset; the stems are positions."
+    inputs: Sequence
+    masks: Sequence
+    n_classes: int
+    name: str = "pairs"
+    def __post_init__(self):
+        if len(self.inputs) != len(self.masks):
+            raise DataError(f"{self.name}: {len(self.inputs)} inputs but {len(self.masks)} masks")
+    def __len__(self) -> int: return len(self.masks)
+    @property
+    def stems(self) -> list[int]: return list(range(len(self)))
+    def index(self, stem: int) -> int: return stem
+    def __getitem__(self, i: int) -> dict: return dict(image=self.inputs[i], mask=self.masks[i], name=str(i))
+
+def evaluate(predict: Callable, ds, stems: Sequence | None = None, size: int | None = None,
+             batch: int = 8) -> IoUAccumulator:
+    "Accumulate `predict` (list of inputs -> class-index masks) over `stems` of `ds` (a dataset or `Pairs`; all if None)."
+    stems = ds.stems if stems is None else list(stems)
+    if len(stems) == 0: raise DataError(f"{getattr(ds, 'root', ds.name)}: no test images to score")
     acc = IoUAccumulator(ds.n_classes)
     for i in range(0, len(stems), batch):
-        chunk = list(stems[i:i + batch]); items = [ds[ds.index(s)] for s in chunk]
+        chunk = stems[i:i + batch]
+        items = [ds[ds.index(s)] for s in chunk]
         preds = predict([it["image"] for it in items])
         if len(preds) != len(items): raise DataError(f"the method returned {len(preds)} masks for {len(items)} images")
-        for s, it, p_ in zip(chunk, items, preds): score(acc, torch.as_tensor(p_).cpu(), it["mask"], size, name=s)
+        for s, it, p_ in zip(chunk, items, preds): score(acc, torch.as_tensor(p_).cpu(), it["mask"], size, name=str(s))
     return acc
 
 def summary(acc, classes: Sequence[str] | None = None, digits: int = 2) -> dict:
