@@ -16,14 +16,7 @@ from .data import IoUAccumulator, score, load_domain, list_domains, split_suppor
 from .distill import seg_loss, binary_target, cycling_queries, teacher_targets, distill_student, _no_dropout, _Cycler
 
 # %% auto #0
-__all__ = ['METHODS', 'fg_miou', 'transfer', 'largest_k', 'quality_benchmark', 'quality_means', 'quality_table']
-
-# %% ../nbs/08_baselines.ipynb #89afb903
-def fg_miou(predict: Callable, ds, stems: Sequence[str], batch: int = 8) -> dict:
-    "Foreground mIoU (%) and per-class IoUs (%) of `predict` (list of images -> list of class-index masks) on `stems` of `ds`."
-    from distillfss.metrics import evaluate     # the benchmark's one scoring loop (09_metrics)
-    acc = evaluate(predict, ds, stems, batch=batch)
-    return dict(miou=round(100 * acc.miou(), 2), per_class=[round(100 * float(v), 2) for v in acc.iou()[1:]])
+__all__ = ['transfer', 'largest_k']
 
 # %% ../nbs/08_baselines.ipynb #647799a1
 def transfer(teacher, support, steps: int | None = None, loss: str = "balanced", lr: float = 1e-3, seed: int = 0,
@@ -64,61 +57,3 @@ def largest_k(ds, ks: Sequence[int] = (5, 10, 20, 30, 40, 50, 60, 80), min_test:
         per_class = ds.presence[[ds.stems.index(s) for s in sp.test]].sum(0)
         if len(sp.test) >= min_test and (per_class[ds.presence.sum(0) > 0] >= min_class_test).all(): best = k
     return best
-
-METHODS = ("teacher", "teacher_zeroed", "transfer", "probe", "student_refine", "student_pure")
-
-def quality_benchmark(backbone: str | None = None, domains: Sequence[str] | None = None, ks: Sequence = (5, "largest"),
-                      methods: Sequence[str] = METHODS, seed: int = 0, profile: str = "cpu", steps: int | None = None,
-                      voting: int = 5, device=None, out=None, progress: bool = True) -> list[dict]:
-    "Foreground mIoU (%) of each method in `methods` on each domain and k; rows also go to the JSON file `out` as they are made."
-    from tqdm.auto import tqdm
-    from distillfss.meta import meta_teacher, domain_score
-    from distillfss.backbones import linear_probe
-    unknown = set(methods) - set(METHODS) - {"student_refine_focal", "student_refine_attention"}
-    if unknown: raise ValueError(f"unknown methods {sorted(unknown)}; choose from {METHODS}")
-    teacher = meta_teacher(backbone, profile, device)
-    rows = []
-    for d in tqdm(domains or list_domains(), disable=not progress, desc="domains"):
-        ds = load_domain(d)
-        for k in dict.fromkeys(largest_k(ds, seed=seed) if k == "largest" else k for k in ks):
-            sp = split_support_test(ds, k, seed)
-            sup = [ds[ds.index(s)] for s in sp.support]
-            si, sm = [it["image"] for it in sup], [it["mask"] for it in sup]
-            S = teacher.prepare(si, sm, ds.classes)
-            row = dict(domain=d, backbone=teacher.feature_extractor.name, k=k, seed=seed, test=len(sp.test))
-            for m in methods:
-                t0 = time.time()
-                if m == "teacher": r = domain_score(teacher, ds, sp)
-                elif m == "teacher_zeroed": r = domain_score(teacher, ds, sp, zero_support=True)
-                elif m == "transfer":
-                    tuned = transfer(teacher, S, steps, seed=seed)
-                    r = fg_miou(lambda ims: tuned.predict(ims, S, voting=voting), ds, sp.test)["miou"]
-                elif m == "probe":
-                    probe = linear_probe(teacher.feature_extractor, si, sm, ds.n_classes, teacher.profile, seed=seed, device=device)
-                    r = fg_miou(probe.predict, ds, sp.test)["miou"]
-                else:
-                    kw = dict(objective="pure" if m == "student_pure" else "refine", loss="focal" if m.endswith("focal") else "balanced")
-                    if m.endswith("attention"): kw["train_attention"] = True
-                    st, h = distill_student(teacher, S, steps, seed=seed, progress=False, **kw)
-                    r = fg_miou(st.predict, ds, sp.test)["miou"]
-                    row[m + "_steps"] = len(h["loss"])
-                row[m] = round(float(r), 2); row[m + "_s"] = round(time.time() - t0, 1)
-            rows.append(row)
-            if out is not None:
-                Path(out).parent.mkdir(parents=True, exist_ok=True)
-                Path(out).write_text(json.dumps(dict(rows=rows, torch=torch.__version__, profile=profile, steps=steps), indent=1) + "\n")
-    return rows
-
-def quality_means(rows: list[dict], methods: Sequence[str] = METHODS) -> dict:
-    "Mean of each method over `rows` (those that have it)."
-    return {m: round(float(np.mean([r[m] for r in rows if m in r])), 2) for m in methods if any(m in r for r in rows)}
-
-# %% ../nbs/08_baselines.ipynb #285ac8e5
-def quality_table(rows: list[dict], methods: Sequence[str] = METHODS) -> list[dict]:
-    "Rows for `markdown_table`: one per domain and k with the methods' scores, then the means over rows at k = 5, at the largest k, and over all (where every row has the method)."
-    out = [dict(domain=r["domain"], k=r["k"], test=r["test"], **{m: r.get(m, "") for m in methods}) for r in rows]
-    big = {}
-    for r in rows: big[r["domain"]] = max(big.get(r["domain"], 0), r["k"])
-    groups = [("k = 5", [r for r in rows if r["k"] == 5]), ("largest k", [r for r in rows if r["k"] == big[r["domain"]]]), ("all", rows)]
-    full = lambda g, m: quality_means(g, [m]).get(m, "") if all(m in r for r in g) else ""   # a mean only over a complete column
-    return out + [dict(domain=f"**mean, {name}**", k="", test="", **{m: full(g, m) for m in methods}) for name, g in groups if g]

@@ -5,21 +5,27 @@
 # %% ../nbs/10_benchmark.ipynb #b63f9659
 from __future__ import annotations
 import csv, json, time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
 
-from .core import DataError, get_device
+from .core import DataError, get_device, set_seed, time_fn, peak_memory_mb
 from .data import FolderDataset, load_domain, list_domains, data_samples_path, split_support_test
 from .metrics import evaluate, summary, PAPER_SIZE
+from .backbones import DEFAULT_BACKBONE, get_profile, linear_probe
+from .teacher import DCAMATeacher, load_teacher_checkpoint
+from .distill import distill_student
+from .baselines import transfer
+from .meta import meta_teacher
 
 # %% auto #0
-__all__ = ['METHODS', 'ROW_KEYS', 'SPEED_METHODS', 'SPEED_NAME', 'PAPER_NAMES', 'open_dataset', 'make_split',
-           'load_benchmark_teacher', 'run_method', 'write_results', 'read_results', 'run_benchmark', 'aggregate',
-           'speed_benchmark', 'results_table', 'plot_results', 'plot_speed', 'plot_quality_vs_latency', 'paper_recipes',
-           'run_recipe', 'paper_table']
+__all__ = ['METHODS', 'ROW_KEYS', 'SPEED_METHODS', 'PAPER_NAMES', 'open_dataset', 'make_split', 'Fitting', 'Fitted', 'Method',
+           'check_methods', 'load_benchmark_teacher', 'fit_method', 'score_fitted', 'run_method', 'write_results',
+           'read_results', 'run_benchmark', 'aggregate', 'speed_benchmark', 'results_table', 'plot_results',
+           'plot_speed', 'plot_quality_vs_latency', 'paper_recipes', 'run_recipe', 'paper_table']
 
 # %% ../nbs/10_benchmark.ipynb #1eb1684a
 def open_dataset(dataset) -> FolderDataset:
@@ -38,53 +44,124 @@ def make_split(ds: FolderDataset, k: int, seed: int = 0):
     return split_support_test(ds, k, seed)
 
 # %% ../nbs/10_benchmark.ipynb #4f2942aa
-METHODS = ("teacher", "transfer", "probe", "student_refine", "student_pure")
+@dataclass
+class Fitting:
+    "What a method fits on: the teacher, the dataset and split, the encoded supports, the step budget and the seed."
+    teacher: DCAMATeacher
+    ds: FolderDataset
+    split: object
+    support: object
+    images: list
+    masks: list
+    steps: int | None = None
+    seed: int = 0
+    voting: int = 5
+    device: object = None
 
-def _predictor(method, teacher, ds, S, si, sm, steps, seed, voting, device):
-    "Fit `method` on the supports; returns (predict function, steps trained)."
-    from distillfss.baselines import transfer
-    from distillfss.backbones import linear_probe
-    from distillfss.distill import distill_student
-    if method == "teacher": return (lambda ims: teacher.predict(ims, S)), 0
-    if method == "transfer":
-        tuned = transfer(teacher, S, steps, seed=seed)
-        return (lambda ims: tuned.predict(ims, S, voting=voting)), len(tuned.history["loss"])
-    if method == "probe":
-        probe = linear_probe(teacher.feature_extractor, si, sm, ds.n_classes, teacher.profile, seed=seed, device=device)
-        return probe.predict, 150
-    obj = method.split("_", 1)[1]
-    st, h = distill_student(teacher, S, steps, objective=obj, seed=seed, progress=False)
-    return st.predict, len(h["loss"])
+@dataclass
+class Fitted:
+    "A fitted method: `predict` (images -> masks; `return_probs=True` adds probabilities), its model, steps and seconds."
+    method: str
+    predict: Callable
+    model: object
+    steps: int
+    seed: int = 0
+    fit_s: float = 0.0
 
+@dataclass(frozen=True)
+class Method:
+    "A registry entry: `fit(Fitting) -> (predict, model, steps)`, its cost in the speed table, a line saying what it is."
+    fit: Callable
+    cost: str
+    about: str
+
+def _teacher(f: Fitting, zeroed: bool = False):
+    S = f.support.zeroed() if zeroed else f.support
+    return (lambda ims, **kw: f.teacher.predict(ims, S, **kw)), f.teacher, 0
+
+def _scratch(teacher: DCAMATeacher, seed: int) -> DCAMATeacher:
+    "A teacher with the same backbone and an untrained head, seeded."
+    set_seed(seed)
+    return DCAMATeacher(teacher.feature_extractor, teacher.profile, device=teacher.device).eval()
+
+def _transfer(f: Fitting, scratch: bool = False):
+    tuned = transfer(_scratch(f.teacher, f.seed) if scratch else f.teacher, f.support, f.steps, seed=f.seed)
+    return (lambda ims, **kw: tuned.predict(ims, f.support, voting=f.voting, **kw)), tuned, len(tuned.history["loss"])
+
+def _probe(f: Fitting):
+    t = f.teacher
+    probe = linear_probe(t.feature_extractor, f.images, f.masks, f.ds.n_classes, t.profile, seed=f.seed, device=f.device)
+    return probe.predict, probe, len(probe.history["loss"])
+
+def _student(f: Fitting, objective: str, loss: str = "balanced"):
+    st, hist = distill_student(f.teacher, f.support, f.steps, objective=objective, loss=loss, seed=f.seed, progress=False)
+    return st.predict, st, len(hist["loss"])
+
+METHODS = {
+    "teacher": Method(_teacher, "teacher", "the episodic teacher, attending to its k supports"),
+    "teacher_zeroed": Method(lambda f: _teacher(f, zeroed=True), "teacher",
+                             "the teacher with its support masks zeroed: what it gets without reading them"),
+    "transfer": Method(_transfer, "transfer", "Transfer: the teacher's head fine-tuned on the supports, then voting"),
+    "scratch_transfer": Method(lambda f: _transfer(f, scratch=True), "transfer",
+                               "Transfer from an untrained head: what the meta-training is worth"),
+    "probe": Method(_probe, "probe", "a per-pixel linear probe on the frozen backbone's features"),
+    "student_refine": Method(lambda f: _student(f, "refine"), "student", "DistillFSS, refine objective"),
+    "student_pure": Method(lambda f: _student(f, "pure"), "student", "DistillFSS, pure objective (teacher frozen)"),
+    "student_refine_focal": Method(lambda f: _student(f, "refine", "focal"), "student",
+                                   "DistillFSS, refine objective, plain focal loss"),
+}
+
+def check_methods(methods: Sequence[str]) -> list[str]:
+    "`methods` as a list, or a `DataError` naming the unknown ones and the registry's."
+    bad = [m for m in methods if m not in METHODS]
+    if bad: raise DataError(f"unknown method {bad[0]!r}; choose from {list(METHODS)}")
+    return list(methods)
+
+# %% ../nbs/10_benchmark.ipynb #41b1fd50
 def load_benchmark_teacher(backbone: str | None = None, profile: str = "cpu", teacher_checkpoint=None, device=None):
-    "The teacher a benchmark uses: the shipped meta-trained head of `backbone`, or the weights of `teacher_checkpoint` (e.g. the authors' Swin-B DCAMA)."
-    from distillfss.meta import meta_teacher
-    from distillfss.teacher import load_teacher_checkpoint
+    "The teacher a benchmark uses: the shipped meta-trained head of `backbone`, or the weights of `teacher_checkpoint`."
     if teacher_checkpoint: return load_teacher_checkpoint(teacher_checkpoint, backbone or "swin_b", profile, device)
     return meta_teacher(backbone, profile, device)
+
+def fit_method(method: str, teacher, ds: FolderDataset, split, steps: int | None = None, seed: int = 0,
+               voting: int = 5, support=None, device=None) -> Fitted:
+    "Fit `method` on the supports of `split` (encoded by `teacher` unless `support` is given); the wall time is kept."
+    check_methods([method])
+    items = [ds[ds.index(s)] for s in split.support]
+    images, masks = [it["image"] for it in items], [it["mask"] for it in items]
+    t0 = time.time()
+    support = support if support is not None else teacher.prepare(images, masks, ds.classes)
+    f = Fitting(teacher, ds, split, support, images, masks, steps, seed, voting, get_device(device))
+    predict, model, n_steps = METHODS[method].fit(f)
+    return Fitted(method, predict, model, n_steps, seed, round(time.time() - t0, 1))
+
+def score_fitted(fitted: Fitted, ds: FolderDataset, split, teacher, size: int | None = None, steps: int | None = None,
+                 teacher_checkpoint=None, stems: Sequence[str] | None = None) -> dict:
+    "Score a fitted method on the test images of `split` (or `stems`); one tidy row of the benchmark."
+    stems = list(split.test if stems is None else stems)
+    t0 = time.time()
+    acc = evaluate(fitted.predict, ds, stems, size=size)
+    test_s = time.time() - t0
+    return dict(dataset=ds.name, method=fitted.method, k=len(split.support), seed=fitted.seed,
+                backbone=teacher.feature_extractor.name, profile=teacher.profile.name, scored_at=size or "mask",
+                steps_asked=steps or "profile",
+                teacher=Path(str(teacher_checkpoint)).name if teacher_checkpoint else "shipped",
+                test=len(stems), steps=fitted.steps, **summary(acc, ds.classes), fit_s=fitted.fit_s,
+                ms_per_test_image=round(1000 * test_s / len(stems), 1), support=list(split.support))
 
 def run_method(method: str, dataset, k: int = 5, seed: int = 0, backbone: str | None = None, profile: str = "cpu",
                steps: int | None = None, voting: int = 5, size: int | None = None, device=None, teacher=None,
                teacher_checkpoint=None) -> dict:
-    "Fit `method` on `k` supports of `dataset` (domain name or folder) with `seed`, score it on the test set; one tidy row."
-    if method not in METHODS: raise DataError(f"unknown method {method!r}; choose from {METHODS}")
-    ds = open_dataset(dataset); sp = make_split(ds, k, seed)
+    "Fit `method` on `k` supports of `dataset` (domain name or folder) with `seed`, score it on the test set; one row."
+    check_methods([method])
+    ds = open_dataset(dataset)
+    sp = make_split(ds, k, seed)
     teacher = teacher or load_benchmark_teacher(backbone, profile, teacher_checkpoint, device)
-    sup = [ds[ds.index(s)] for s in sp.support]
-    si, sm = [it["image"] for it in sup], [it["mask"] for it in sup]
-    t0 = time.perf_counter()
-    S = teacher.prepare(si, sm, ds.classes)
-    predict, n_steps = _predictor(method, teacher, ds, S, si, sm, steps, seed, voting, get_device(device))
-    fit_s = time.perf_counter() - t0
-    t0 = time.perf_counter(); acc = evaluate(predict, ds, sp.test, size=size); test_s = time.perf_counter() - t0
-    return dict(dataset=ds.name, method=method, k=k, seed=seed, backbone=teacher.feature_extractor.name,
-                profile=teacher.profile.name, scored_at=size or "mask", steps_asked=steps or "profile",
-                teacher=Path(str(teacher_checkpoint)).name if teacher_checkpoint else "shipped", test=len(sp.test), steps=n_steps,
-                **summary(acc, ds.classes), fit_s=round(fit_s, 1), ms_per_test_image=round(1000 * test_s / len(sp.test), 1),
-                support=list(sp.support))
+    fitted = fit_method(method, teacher, ds, sp, steps, seed, voting, device=device)
+    return score_fitted(fitted, ds, sp, teacher, size, steps, teacher_checkpoint)
 
 # %% ../nbs/10_benchmark.ipynb #c51a4a53
-ROW_KEYS = ("dataset", "method", "k", "seed")
+ROW_KEYS = ("dataset", "method", "k", "seed", "backbone")
 _CSV_SKIP = ("confusion", "support", "per_class")
 
 def write_results(rows: list[dict], out) -> Path:
@@ -106,17 +183,16 @@ def read_results(path) -> list[dict]:
     try: return json.loads(p.read_text())["rows"]
     except (ValueError, KeyError) as e: raise DataError(f"{p}: not a results file ({e})") from None
 
-def run_benchmark(datasets: Sequence, methods: Sequence[str] = METHODS, shots: Sequence[int] = (5,), seeds: Sequence[int] = (0, 1),
+def run_benchmark(datasets: Sequence, methods: Sequence[str] = ("teacher", "transfer", "probe", "student_refine"),
+                  shots: Sequence[int] = (5,), seeds: Sequence[int] = (0, 1),
                   backbone: str | None = None, profile: str = "cpu", steps: int | None = None, size: int | None = None,
                   device=None, teacher_checkpoint=None, out=None, resume: bool = False, executor=None, progress: bool = True) -> list[dict]:
     "Run every (dataset, k, seed, method) cell; rows are returned and written to `out` (.json/.csv) as they finish."
     from tqdm.auto import tqdm
-    bad = [m for m in methods if m not in METHODS]
-    if bad: raise DataError(f"unknown methods {bad}; choose from {METHODS}")
+    methods = check_methods(methods)
     names = {str(d): open_dataset(d).name for d in datasets}   # fail on a bad name before hours of work
-    from distillfss.backbones import DEFAULT_BACKBONE
-    from distillfss.backbones import get_profile
-    setting = dict(backbone=backbone or (None if teacher_checkpoint else DEFAULT_BACKBONE), profile=get_profile(profile).name,
+    bb = backbone or ("swin_b" if teacher_checkpoint else DEFAULT_BACKBONE)   # as the teacher loads
+    setting = dict(profile=get_profile(profile).name,
                    scored_at=size or "mask", steps_asked=steps or "profile",
                    teacher=Path(str(teacher_checkpoint)).name if teacher_checkpoint else "shipped")
     rows, path = [], (Path(out).with_suffix(".json") if out is not None else None)
@@ -128,7 +204,7 @@ def run_benchmark(datasets: Sequence, methods: Sequence[str] = METHODS, shots: S
         if other: raise DataError(f"{path}: {len(other)} rows were made with other settings than {setting}; choose another out")
     done = {tuple(r[k] for k in ROW_KEYS) for r in rows}
     cells = [dict(method=m, dataset=d, k=k, seed=s) for d in datasets for k in shots for s in seeds for m in methods
-             if (names[str(d)], m, k, s) not in done]
+             if (names[str(d)], m, k, s, bb) not in done]
     common = dict(backbone=backbone, profile=profile, steps=steps, size=size, device=device, teacher_checkpoint=teacher_checkpoint)
     def keep(r):
         rows.append(r)
@@ -153,21 +229,10 @@ def aggregate(rows: list[dict], metric: str = "miou") -> list[dict]:
     return out
 
 # %% ../nbs/10_benchmark.ipynb #83eed92f
-SPEED_METHODS = ("backbone", "probe", "student", "teacher", "transfer")
-
-def _sync(dev):
-    if dev.type == "cuda": torch.cuda.synchronize(dev)
-
-def _median_s(fn, dev, runs: int, warmup: int) -> float:
-    for _ in range(warmup): fn()
-    _sync(dev); ts = []
-    for _ in range(runs):
-        t0 = time.perf_counter(); fn(); _sync(dev); ts.append(time.perf_counter() - t0)
-    return float(np.median(ts))
+SPEED_METHODS = ("backbone", *dict.fromkeys(m.cost for m in METHODS.values()))   # the costs, named in the registry
 
 def _models(backbone, profile, n_classes, pretrained, dev):
     "The teacher, a student and a probe with the costs of the real ones (random heads; cost does not depend on the weights)."
-    from distillfss.teacher import DCAMATeacher
     from distillfss.student import Student
     from distillfss.backbones import LinearProbe, stage_features
     t = DCAMATeacher(backbone, profile, pretrained=pretrained, device=dev).eval(); s = t.profile.image_size
@@ -201,35 +266,31 @@ def _macs(fn) -> float:
     with FlopCounterMode(display=False, custom_mapping={cpu_sdpa: _sdpa_flops} if cpu_sdpa is not None else {}) as fc: fn()
     return fc.get_total_flops() / 2
 
-def _peak_mb(method, k, backbone, profile, n_classes, device) -> float:
-    "Peak memory (MB) of a fresh process that holds only `method`'s model and runs one batch-1 pass: the GPU allocator's peak, or the CPU resident peak."
-    import subprocess, sys
-    code = f"""
-import torch; from distillfss.benchmark import _models, _forward
-torch.manual_seed(0); dev = torch.device({str(device)!r})
+_HOLD = """
+from distillfss.benchmark import _models, _forward
+torch.manual_seed(0)
 t, st, probe, s = _models({backbone!r}, {profile!r}, {n_classes}, False, dev)
-S = t.prepare(torch.rand({k}, 3, s, s, device=dev), (torch.rand({k}, s, s, device=dev) > 0.5).long()) if {method!r} in ("teacher", "transfer") else None
+S = None
+if {method!r} in ("teacher", "transfer"):
+    S = t.prepare(torch.rand({k}, 3, s, s, device=dev), (torch.rand({k}, s, s, device=dev) > 0.5).long())
 fn = _forward({method!r}, t, st, probe, S)
 if {method!r} in ("backbone", "probe", "student"): t.model = None        # keep only what this method holds
 if {method!r} != "student": st = None
 if {method!r} != "probe": probe = None
-import gc; gc.collect()
-if dev.type == "cuda": torch.cuda.empty_cache(); torch.cuda.reset_peak_memory_stats(dev)
-with torch.no_grad(): fn(torch.rand(1, 3, s, s, device=dev))
-print(torch.cuda.max_memory_allocated(dev) / 2**20 if dev.type == "cuda" else
-      [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")][0] / 1024)
+q = torch.rand(1, 3, s, s, device=dev)
 """
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    if r.returncode: raise RuntimeError(r.stderr[-2000:])
-    return float(r.stdout.strip().splitlines()[-1])
 
-def speed_benchmark(methods: Sequence[str] = SPEED_METHODS, ks: Sequence[int] = (1, 5, 10, 20, 50, 80), backbone: str | None = None,
-                    profile: str = "cpu", n_classes: int = 1, batch: int = 8, runs: int = 10, warmup: int = 2,
-                    memory: bool = True, pretrained: bool = False, device=None, seed: int = 0, progress: bool = True,
-                    throughput: bool = True) -> list[dict]:
-    "Latency (batch 1), throughput (batch `batch`; `throughput=False` skips it), peak memory, parameters and MACs of each method at each k, with ratios to the backbone."
+def _peak(method, k, backbone, profile, n_classes, device) -> float:
+    "Peak memory (MB) of a fresh process that holds only `method`'s model and runs one batch-1 pass."
+    setup = _HOLD.format(method=method, k=k, backbone=backbone, profile=profile, n_classes=n_classes)
+    return peak_memory_mb(setup, "fn(q)", device)
+
+def speed_benchmark(methods: Sequence[str] = SPEED_METHODS, ks: Sequence[int] = (1, 5, 10, 20, 50, 80),
+                    backbone: str | None = None, profile: str = "cpu", n_classes: int = 1, batch: int = 8,
+                    min_run_time: float = 0.5, warmup: int = 2, memory: bool = True, pretrained: bool = False,
+                    device=None, seed: int = 0, progress: bool = True, throughput: bool = True) -> list[dict]:
+    "Latency (batch 1), throughput (batch `batch`), peak memory, parameters and MACs of each cost at each k, as ratios to the backbone."
     from tqdm.auto import tqdm
-    from distillfss.backbones import DEFAULT_BACKBONE
     bad = [m for m in methods if m not in SPEED_METHODS]
     if bad: raise DataError(f"unknown methods {bad}; choose from {SPEED_METHODS}")
     dev = get_device(device); backbone = backbone or DEFAULT_BACKBONE; torch.manual_seed(seed)
@@ -238,18 +299,18 @@ def speed_benchmark(methods: Sequence[str] = SPEED_METHODS, ks: Sequence[int] = 
     params = dict(backbone=_n_params(t.feature_extractor), probe=_n_params(t.feature_extractor, probe.linear),
                   student=_n_params(st), teacher=_n_params(t), transfer=_n_params(t))
     def measure(m, k):
-        S = t.prepare(torch.rand(k, 3, s, s, device=dev), (torch.rand(k, s, s, device=dev) > 0.5).long()) if m in ("teacher", "transfer") else None
+        S = None
+        if m in ("teacher", "transfer"):
+            S = t.prepare(torch.rand(k, 3, s, s, device=dev), (torch.rand(k, s, s, device=dev) > 0.5).long())
         fn = _forward(m, t, st, probe, S)
         with torch.no_grad():
-            lat = _median_s(lambda: fn(q1), dev, runs, warmup)
-            thr = batch / _median_s(lambda: fn(qb), dev, max(3, runs // 2), 1) if throughput else None
+            lat = time_fn(lambda: fn(q1), warmup, min_run_time)
+            thr = batch / time_fn(lambda: fn(qb), 1, min_run_time) if throughput else None
             macs = _macs(lambda: fn(q1))
-            mem = _peak_mb(m, k, backbone, profile, n_classes, dev) if memory else None
+        mem = _peak(m, k, backbone, profile, n_classes, dev) if memory else None
         return dict(ms=1000 * lat, ips=thr, macs=macs, mem=mem)
     with torch.no_grad():                     # bring clocks and kernel caches up before the first timed run
-        t_end = time.perf_counter() + (2.0 if dev.type == "cuda" else 0.0); t.feature_extractor(q1); t.feature_extractor(qb)
-        while time.perf_counter() < t_end: t.feature_extractor(q1)
-        _sync(dev)
+        time_fn(lambda: t.feature_extractor(q1), 1, 2.0 if dev.type == "cuda" else 0.0)
     base = measure("backbone", 1)
     cells = [(m, k) for m in methods if m != "backbone" for k in (ks if m in ("teacher", "transfer") else ks[:1])]
     rows = []
@@ -262,7 +323,7 @@ def speed_benchmark(methods: Sequence[str] = SPEED_METHODS, ks: Sequence[int] = 
                              ips_x=None if r["ips"] is None else round(r["ips"] / base["ips"], 3), gmacs=round(r["macs"] / 1e9, 3), macs_x=round(r["macs"] / base["macs"], 2),
                              params_m=round(params[m] / 1e6, 2), peak_mb=None if r["mem"] is None else round(r["mem"]),
                              mem_x=None if r["mem"] is None else round(r["mem"] / base["mem"], 2)))
-    with torch.no_grad(): drift = _median_s(lambda: t.feature_extractor(q1), dev, runs, 1) / (base["ms"] / 1000)
+    with torch.no_grad(): drift = time_fn(lambda: t.feature_extractor(q1), 1, min_run_time) / (base["ms"] / 1000)
     for r in rows: r["backbone_drift"] = round(drift, 2)   # backbone latency at the end / at the start: the run's own noise
     return [r for r in rows if r["method"] in methods]
 
@@ -323,8 +384,6 @@ def plot_speed(rows: list[dict], value: str = "x", ax=None, title: str = ""):
     ax.legend(fontsize=8); ax.grid(alpha=0.3, which="both")
     return ax
 
-SPEED_NAME = dict(teacher="teacher", transfer="transfer", probe="probe", student_refine="student", student_pure="student")
-
 def plot_quality_vs_latency(quality_rows: list[dict], speed_rows: list[dict], k: int = 5, metric: str = "miou", ax=None):
     "Mean `metric` over datasets (bars: spread over seeds) against latency / backbone at `k`, one point per method."
     import matplotlib.pyplot as plt
@@ -333,8 +392,8 @@ def plot_quality_vs_latency(quality_rows: list[dict], speed_rows: list[dict], k:
     q = [r for r in quality_rows if r["k"] == k]
     for j, m in enumerate(dict.fromkeys(r["method"] for r in q)):
         per_seed = [np.mean([r[metric] for r in q if r["method"] == m and r["seed"] == s and r[metric] is not None]) for s in sorted({r["seed"] for r in q})]
-        if SPEED_NAME.get(m) not in cost: continue
-        ax.errorbar(cost[SPEED_NAME[m]], np.mean(per_seed), yerr=np.std(per_seed, ddof=1) if len(per_seed) > 1 else None,
+        if m not in METHODS or METHODS[m].cost not in cost: continue
+        ax.errorbar(cost[METHODS[m].cost], np.mean(per_seed), yerr=np.std(per_seed, ddof=1) if len(per_seed) > 1 else None,
                     fmt="o", color=f"C{j}", capsize=3, label=m)
     ax.set_xscale("log"); ax.set_xlabel(f"latency / backbone (k = {k})"); ax.set_ylabel(f"mean {metric} (%)")
     ax.legend(fontsize=8); ax.grid(alpha=0.3, which="both")

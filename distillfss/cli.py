@@ -50,9 +50,10 @@ def prediction_figure(dm, stems, preds: dict, size: float = 2.3):
 def _report(rows, speed, settings, domains_info, figures) -> str:
     "The markdown report of a demo run."
     from distillfss.benchmark import results_table
+    from distillfss.explorer import SHOWN
     q = [dict(domain=r["dataset"], method=r["method"], mIoU=r["miou"], FB_IoU=r["fb_iou"], fit_s=r["fit_s"],
               ms_per_image=r["ms_per_test_image"], test_images=r["test"]) for r in rows]
-    mean = {m: sum(r["miou"] or 0 for r in rows if r["method"] == m) / max(1, sum(r["method"] == m for r in rows)) for m in ("teacher", "transfer", "student")}
+    mean = {m: sum(r["miou"] or 0 for r in rows if r["method"] == m) / max(1, sum(r["method"] == m for r in rows)) for m in SHOWN}
     ks = sorted({r["k"] for r in speed})
     lat = [dict(method=m, **{f"k={k_}": next(f"{r['ms']:.0f} ms ({r['x']:.1f}x)" for r in speed if (r["method"], r["k"]) == (m, k_)) for k_ in ks})
            for m in dict.fromkeys(r["method"] for r in speed)]
@@ -97,10 +98,9 @@ def demo(out: str = "distillfss_out",  # folder for report.md, the figures, resu
     import torch
     from tqdm.auto import tqdm
     from distillfss.backbones import DEFAULT_BACKBONE
-    from distillfss.benchmark import load_benchmark_teacher, write_results, plot_results, speed_benchmark, plot_speed
+    from distillfss.benchmark import load_benchmark_teacher, write_results, plot_results, speed_benchmark, plot_speed, score_fitted
     from distillfss.distill import save_student
-    from distillfss.explorer import fit_domain, threshold_mask
-    from distillfss.metrics import evaluate, summary
+    from distillfss.explorer import SHOWN, fit_domain, threshold_mask
     t_start = time.time()
     if k < 2: raise DataError(f"--k {k}: distillation needs at least 2 support images")
     _in_range(k, 2, MAX_K, "k"); _in_range(steps, 1, MAX_STEPS, "steps"); _in_range(seed, 0, MAX_SEED, "seed")
@@ -132,31 +132,23 @@ def demo(out: str = "distillfss_out",  # folder for report.md, the figures, resu
     rows, figures, info = [], {}, []
     for i, n in enumerate(names):
         say(f"[{i + 1}/{len(names)}] {n}: {len(dss[n])} pairs, classes {', '.join(dss[n].classes)}")
-        dm = fit_domain(dss[n], teacher, k, seed, steps)
-        dm.fit("transfer", progress=True); dm.fit("student", progress=True)
+        dm = fit_domain(dss[n], teacher, k, seed, steps, methods=SHOWN)
         test = list(dm.split.test[:4] if quick else dm.split.test)
-        predictors = dict(teacher=lambda ims: teacher.predict(ims, dm.support),
-                          transfer=lambda ims: dm.transfer.predict(ims, dm.support, voting=dm.voting),
-                          student=dm.student.predict)
-        for m, fn in predictors.items():
-            t0 = time.perf_counter(); acc = evaluate(fn, dm.ds, test); sec = time.perf_counter() - t0
-            rows.append(dict(dataset=n, method=m, k=k, seed=seed, backbone=teacher.feature_extractor.name, profile=teacher.profile.name,
-                             steps=0 if m == "teacher" else steps, test=len(test), **summary(acc, dm.classes),
-                             fit_s=dm.fit_s[m], ms_per_test_image=round(1000 * sec / len(test), 1), support=list(dm.split.support)))
+        rows += [score_fitted(dm.fitted[m], dm.ds, dm.split, teacher, steps=steps, stems=test) for m in SHOWN]
         say("    " + ", ".join(f"{r['method']} {r['miou']:.1f}" for r in rows[-3:]) + "  (mIoU %)")
         ex = _example_stems(dm, 2 if not quick else 1)
-        preds = {m: {s: threshold_mask(dm.probs(m, s), None) for s in ex} for m in predictors}
+        preds = {m: {s: threshold_mask(dm.probs(m, s), None) for s in ex} for m in SHOWN}
         fig = prediction_figure(dm, ex, preds); f = f"predictions_{n}.png"
         _savefig(fig, out_p / f, overwrite, dpi=80); figures[n] = f
-        save_student(dm.student, out_p / "students" / f"{n}.safetensors", overwrite=bool(overwrite))
+        save_student(dm.model("student_refine"), out_p / "students" / f"{n}.safetensors", overwrite=bool(overwrite))
         info.append(dict(domain=n, pairs=len(dm.ds), classes=", ".join(dm.classes), support=len(dm.split.support), test=len(test),
                          licence=dm.ds.info.get("licence_id", "?")))
     write_results(rows, out_p / "results.json")
-    fig, ax = plt.subplots(figsize=(1.6 + 1.5 * len(names), 3.2)); plot_results(rows, methods=["teacher", "transfer", "student"], ax=ax)
+    fig, ax = plt.subplots(figsize=(1.6 + 1.5 * len(names), 3.2)); plot_results(rows, methods=SHOWN, ax=ax)
     ax.set_ylim(0, 100); fig.tight_layout(); _savefig(fig, out_p / "quality.png", overwrite, dpi=90)
     say("timing inference against k ...")
     speed = speed_benchmark(methods=("backbone", "student", "teacher", "transfer"), ks=(1, 5) if quick else (1, 5, 10, 20, 50),
-                            runs=2 if quick else 5, memory=False, throughput=False, device=dev, progress=True)
+                            min_run_time=0.1 if quick else 0.5, memory=False, throughput=False, device=dev, progress=True)
     fig, ax = plt.subplots(figsize=(4.8, 3.4)); plot_speed(speed, "ms", ax=ax); ax.set_ylabel("latency (ms, batch 1)")
     fig.tight_layout(); _savefig(fig, out_p / "latency.png", overwrite, dpi=90)
     settings = dict(backbone=teacher.feature_extractor.name, profile=teacher.profile.name, k=k, steps=steps, seed=seed, quick=bool(quick),
@@ -348,7 +340,7 @@ def _csv(s: str, cast=str) -> list:
 
 @call_parse
 def bench(datasets: str = "",  # comma-separated data_samples domains or prepared dataset folders (default: every sample domain)
-          methods: str = "teacher,transfer,probe,student_refine",  # comma-separated: teacher, transfer, probe, student_refine, student_pure
+          methods: str = "teacher,transfer,probe,student_refine",  # comma-separated method names (an unknown name lists them all)
           shots: str = "",  # comma-separated shot counts k (default: 5; with --speed 1,5,10,20,50,80)
           seeds: str = "0,1",  # comma-separated seeds (with --recipe, the recipe's 0,1,2 unless given)
           out: str = "",  # results path stem: writes <out>.json, <out>.csv and <out>.md (default: distillfss_out/bench, or .../speed)

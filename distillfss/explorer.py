@@ -13,20 +13,21 @@ import numpy as np
 import torch
 
 from .core import DataError, IGNORE_INDEX, overlay, palette, _to_hwc
-from .data import FolderDataset, IoUAccumulator, Split, list_domains
-from .benchmark import open_dataset, make_split
+from .data import FolderDataset, Split, list_domains
+from .metrics import Pairs, evaluate
+from .benchmark import METHODS, Fitted, check_methods, fit_method, load_benchmark_teacher, make_split, open_dataset
+from .distill import load_student
 
 # %% auto #0
-__all__ = ['METHODS', 'METHOD_TITLES', 'DomainModels', 'fit_domain', 'threshold_mask', 'image_iou', 'explore_figure', 'fig_png',
-           'domain_class_iou', 'compare_figure', 'Explorer']
+__all__ = ['SHOWN', 'DomainModels', 'fit_domain', 'threshold_mask', 'image_iou', 'explore_figure', 'fig_png', 'domain_class_iou',
+           'compare_figure', 'Explorer']
 
 # %% ../nbs/11_explorer.ipynb #6702b7af
-METHODS = ("teacher", "transfer", "student")
-METHOD_TITLES = dict(teacher="teacher (with its supports)", transfer="Transfer (tuned teacher, supports)", student="student (no supports)")
+SHOWN = ("teacher", "transfer", "student_refine")   # the methods the app offers: with supports, tuned, no supports
 
 @dataclass
 class DomainModels:
-    "One domain's split and the methods fitted on its supports; `probs(method, stem)` gives cached per-class probabilities."
+    "One domain's split and the methods fitted on its supports; `probs(method, stem)` gives cached class probabilities."
     ds: FolderDataset
     split: Split
     teacher: object
@@ -34,35 +35,37 @@ class DomainModels:
     steps: int = 50
     seed: int = 0
     voting: int = 5
-    transfer: object = None
-    student: object = None
-    fit_s: dict = field(default_factory=dict)
+    fitted: dict = field(default_factory=dict)
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str: "The domain's name."; return self.ds.name
     @property
     def classes(self) -> list[str]: "Foreground class names."; return list(self.ds.classes)
+    @property
+    def fit_s(self) -> dict: "Seconds each fitted method took."; return {m: f.fit_s for m, f in self.fitted.items()}
+
+    def model(self, method: str):
+        "The fitted model of `method`, or None while it is not fitted."
+        f = self.fitted.get(method)
+        return None if f is None else f.model
 
     def fit(self, method: str, progress: bool = False) -> "DomainModels":
-        "Fit `method` on the supports unless it is fitted already (the teacher needs nothing)."
-        from distillfss.baselines import transfer
-        from distillfss.distill import distill_student
-        if method not in METHODS: raise DataError(f"unknown method {method!r}; choose from {METHODS}")
-        if method == "teacher" or getattr(self, method) is not None: return self
-        t0 = time.perf_counter()
-        if method == "transfer": self.transfer = transfer(self.teacher, self.support, self.steps, seed=self.seed, progress=progress)
-        else: self.student = distill_student(self.teacher, self.support, self.steps, seed=self.seed, progress=progress)[0]
-        self.fit_s[method] = round(time.perf_counter() - t0, 1)
+        "Fit `method` (a `METHODS` name) on the supports unless it is fitted already."
+        check_methods([method])
+        if method not in self.fitted:
+            self.fitted[method] = fit_method(method, self.teacher, self.ds, self.split, self.steps, self.seed,
+                                             self.voting, support=self.support)
         return self
 
     def set_student(self, student) -> "DomainModels":
-        "Use a trained `Student` (or the path of a student file) instead of distilling one."
-        from distillfss.distill import load_student
-        if not hasattr(student, "distillers"): student = load_student(student, self.teacher.feature_extractor.name, self.teacher.device)
+        "Use a trained `Student` (or the path of a student file) as the refine student instead of distilling one."
+        if not hasattr(student, "distillers"):
+            student = load_student(student, self.teacher.feature_extractor.name, self.teacher.device)
         if list(student.classes) != self.classes:
             raise DataError(f"the student's classes {student.classes} are not domain {self.name}'s {self.classes}")
-        self.student = student.eval(); self.fit_s["student"] = 0.0; self._cache = {k: v for k, v in self._cache.items() if k[0] != "student"}
+        self.fitted["student_refine"] = Fitted("student_refine", student.eval().predict, student, 0, self.seed)
+        self._cache = {k: v for k, v in self._cache.items() if k[0] != "student_refine"}
         return self
 
     def item(self, stem: str) -> dict:
@@ -74,23 +77,18 @@ class DomainModels:
         key = (method, stem)
         if key not in self._cache:
             self.fit(method)
-            ims = [self.item(stem)["image"]]
-            if method == "teacher": p = self.teacher.predict(ims, self.support, return_probs=True)[1][0]
-            elif method == "transfer": p = self.transfer.predict(ims, self.support, voting=self.voting, return_probs=True)[1][0]
-            else: p = self.student.predict(ims, return_probs=True)[1][0]
-            self._cache[key] = p
+            self._cache[key] = self.fitted[method].predict([self.item(stem)["image"]], return_probs=True)[1][0]
         return self._cache[key]
 
 def fit_domain(dataset, teacher=None, k: int = 5, seed: int = 0, steps: int = 50, methods: Sequence[str] = ("teacher",),
                student=None, device=None, progress: bool = False) -> DomainModels:
     "Split `dataset` (a sample domain name, a folder or a `FolderDataset`) k-shot and fit `methods` on its supports."
-    from distillfss.benchmark import load_benchmark_teacher
-    ds = open_dataset(dataset); sp = make_split(ds, k, seed)
+    ds = open_dataset(dataset)
+    sp = make_split(ds, k, seed)
     teacher = teacher if teacher is not None else load_benchmark_teacher(device=device)
     sup = [ds[ds.index(s)] for s in sp.support]
-    t0 = time.perf_counter()
     S = teacher.prepare([it["image"] for it in sup], [it["mask"] for it in sup], ds.classes)
-    dm = DomainModels(ds, sp, teacher, S, steps=steps, seed=seed, fit_s=dict(teacher=round(time.perf_counter() - t0, 1)))
+    dm = DomainModels(ds, sp, teacher, S, steps=steps, seed=seed)
     if student is not None: dm.set_student(student)
     for m in methods: dm.fit(m, progress)
     return dm
@@ -106,7 +104,7 @@ def threshold_mask(probs: torch.Tensor, threshold: float | None = 0.5) -> torch.
 
 def image_iou(pred: torch.Tensor, target: torch.Tensor, classes: Sequence[str]) -> dict:
     "IoU (%) of each foreground class on one image; None where the class is in neither the truth nor the prediction."
-    acc = IoUAccumulator(len(classes)).update(pred, target)
+    acc = evaluate(lambda preds: preds, Pairs([pred], [target], len(classes)))
     return {c: (None if np.isnan(v) else round(100 * float(v), 1)) for c, v in zip(classes, acc.iou()[1:])}
 
 # %% ../nbs/11_explorer.ipynb #e9a1c331
@@ -145,8 +143,8 @@ def fig_png(fig, dpi: int = 80) -> bytes:
 def domain_class_iou(models: DomainModels, method: str, threshold: float | None = 0.5, stems: Sequence[str] | None = None) -> dict:
     "Test-set IoU (%) per class of `method` on `models`' domain, predictions thresholded at `threshold`."
     stems = list(models.split.test if stems is None else stems)
-    acc = IoUAccumulator(len(models.classes))
-    for s in stems: acc.update(threshold_mask(models.probs(method, s), threshold), models.item(s)["mask"], name=f"{models.name}/{s}")
+    predict = lambda batch: [threshold_mask(models.probs(method, s), threshold) for s in batch]
+    acc = evaluate(predict, Pairs(stems, [models.item(s)["mask"] for s in stems], len(models.classes), models.name))
     return {c: (None if np.isnan(v) else round(100 * float(v), 1)) for c, v in zip(models.classes, acc.iou()[1:])}
 
 def _example(models: DomainModels, c: int, stems) -> str:
@@ -184,13 +182,12 @@ class Explorer:
     def __init__(self, domains: Sequence | None = None, teacher=None, k: int = 5, seed: int = 0, steps: int = 50,
                  students=None, device=None, method: str = "teacher"):
         import ipywidgets as W
-        from distillfss.benchmark import load_benchmark_teacher
         names = [str(d) for d in (domains or list_domains())]
         if not names: raise DataError("Explorer: no domains to show")
         self._ds = {}
         for d in names:
             ds = open_dataset(d); self._ds[ds.name] = d
-        if method not in METHODS: raise DataError(f"unknown method {method!r}; choose from {METHODS}")
+        check_methods([method])
         self.teacher = teacher if teacher is not None else load_benchmark_teacher(device=device)
         self.k, self.seed, self.steps, self.students = k, seed, steps, Path(students) if students else None
         self.models: dict[str, DomainModels] = {}
@@ -198,7 +195,7 @@ class Explorer:
         self.domain = W.Dropdown(options=list(self._ds), description="domain", layout=lay)
         self.image = W.Dropdown(description="image", layout=lay)
         self.cls = W.Dropdown(description="class", layout=lay)
-        self.method = W.ToggleButtons(options=list(METHODS), value=method, description="method")
+        self.method = W.ToggleButtons(options=list(dict.fromkeys([*SHOWN, method])), value=method, description="method")
         self.threshold = W.FloatSlider(value=0.5, min=0.05, max=0.95, step=0.05, description="threshold", continuous_update=False)
         self.opacity = W.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="opacity", continuous_update=False)
         self.view = W.Image(format="png", layout=W.Layout(max_width="100%"))
@@ -246,7 +243,7 @@ class Explorer:
     def prediction(self) -> tuple:
         "(item, probabilities, thresholded mask) of the current domain, image and method."
         dm, m = self.current, self.method.value
-        if m != "teacher" and getattr(dm, m) is None:
+        if m not in dm.fitted:
             self.status.value = f"<i>fitting {m} on {dm.name} ({dm.steps} steps)...</i>"
         p = dm.probs(m, self.image.value)
         return dm.item(self.image.value), p, threshold_mask(p, self.threshold.value)
@@ -255,9 +252,9 @@ class Explorer:
         "The current picture as a matplotlib figure (from `prediction()`'s result when given)."
         dm, m = self.current, self.method.value
         it, p, pred = prediction or self.prediction()
-        sups = [(dm.item(s)["image"], dm.item(s)["mask"]) for s in dm.split.support] if m != "student" else None
+        sups = [(dm.item(s)["image"], dm.item(s)["mask"]) for s in dm.split.support] if not m.startswith("student") else None
         return explore_figure(it["image"], it["mask"], pred, p, dm.classes, self.cls.value, self.opacity.value,
-                              f"{dm.name} / {self.image.value} / {METHOD_TITLES[m]}", supports=sups)
+                              f"{dm.name} / {self.image.value} / {METHODS[m].about}", supports=sups)
 
     def render(self):
         "Redraw the picture and the IoU line from the widgets' values."
