@@ -116,7 +116,7 @@ def set_seed(seed: int = 0, deterministic: bool = False) -> torch.Generator:
     if deterministic: torch.use_deterministic_algorithms(True, warn_only=True)
     return torch.Generator().manual_seed(seed)
 
-# %% ../nbs/00_core.ipynb #9b4f5920
+# %% ../nbs/00_core.ipynb #788ab1ad
 class CancelFit(Exception):
     "Raised by a callback to end `fit` after the step just done."
 
@@ -169,7 +169,7 @@ def fit(step_loss, params, steps: int, lr: float = 1e-3, opt: torch.optim.Optimi
     for cb in callbacks: cb.after_fit(run)
     return run.history
 
-# %% ../nbs/00_core.ipynb #a682e646
+# %% ../nbs/00_core.ipynb #034da9cd
 class Every(Callback):
     "Record `(step, score())` in `history[name]` every `every` steps and after the last step."
     def __init__(self, every: int, score, name: str = "val"):
@@ -204,14 +204,14 @@ class EarlyStopping(Every):
     def after_fit(self, run):
         if self.state is not None: self.model.load_state_dict(self.state)
 
-# %% ../nbs/00_core.ipynb #64812d3b
+# %% ../nbs/00_core.ipynb #b8fbd2be
 def time_fn(fn, warmup: int = 2, min_run_time: float = 0.2) -> float:
     "Median seconds of one call of `fn()`, after `warmup` untimed calls, over at least `min_run_time` s of calls."
     for _ in range(warmup): fn()
     timer = Timer("fn()", globals=dict(fn=fn), num_threads=torch.get_num_threads())   # syncs CUDA, keeps threads
     return float(timer.blocked_autorange(min_run_time=min_run_time).median)
 
-# %% ../nbs/00_core.ipynb #f3138cdb
+# %% ../nbs/00_core.ipynb #361e8973
 def _peak_mb(vm_status: str | None, ru_maxrss: int, platform: str) -> float:
     "The resident peak in MB: `VmHWM` of /proc/self/status on Linux, else `ru_maxrss` (bytes on macOS, KB elsewhere)."
     if vm_status:
