@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from .core import DataError, set_seed
+from .core import DataError, fit, set_seed
 from .data import IoUAccumulator, score, load_domain, list_domains, split_support_test
 from .distill import seg_loss, binary_target, cycling_queries, teacher_targets, distill_student, _no_dropout, _Cycler
 
@@ -22,7 +22,6 @@ __all__ = ['transfer', 'largest_k']
 def transfer(teacher, support, steps: int | None = None, loss: str = "balanced", lr: float = 1e-3, seed: int = 0,
              train_attention: bool | None = None, batch: int = 8, progress: bool = False):
     "A copy of `teacher` whose head is fine-tuned on the prepared `support` set by support cycling (the Transfer baseline)."
-    from tqdm.auto import tqdm
     set_seed(seed); rng = np.random.default_rng(seed)
     steps = steps or teacher.profile.distill_steps
     train_attention = teacher.profile.distill_attention if train_attention is None else train_attention
@@ -34,17 +33,14 @@ def transfer(teacher, support, steps: int | None = None, loss: str = "balanced",
     if not classes: raise DataError("Transfer has no episode to train on: a class needs pixels in at least two support images")
     targets = {c: (None if train_attention else teacher_targets(head, feats, masks, idx, c, batch)) for c in classes}
     cyc = _Cycler({c: cycling_queries(masks, idx, c) for c in classes}, batch, rng)
-    opt = torch.optim.AdamW([p for p in head.parameters() if p.requires_grad], lr=lr)
-    tuned.history = dict(loss=[])
-    for step in tqdm(range(steps), disable=not progress, desc="transfer"):
-        opt.zero_grad(); tot = 0.0
-        for c in classes:
+    def step_loss(step):
+        for c in classes:                       # one class's graph at a time; the step's loss is the mean over classes
             q = cyc.next(c) or cyc.cycle[c]
             y = binary_target(masks[q], c); qf = [f[q] for f in feats]
             if targets[c] is None: logits = head(qf, head.encode_support(feats, binary_target(masks, c)), drop_shot=q)[0]
             else: logits = head.decode([t[[targets[c]["queries"].index(b) for b in q]] for t in targets[c]["coarse"]], qf)
-            l = seg_loss(logits, y, loss) / len(classes); l.backward(); tot += float(l.detach())
-        opt.step(); tuned.history["loss"].append(tot)
+            yield seg_loss(logits, y, loss) / len(classes)
+    tuned.history = fit(step_loss, head.parameters(), steps, lr=lr, progress=progress, desc="transfer")
     return tuned.eval()
 
 # %% ../nbs/08_baselines.ipynb #c12b26ab

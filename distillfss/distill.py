@@ -13,7 +13,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import DataError, IGNORE_INDEX, set_seed, get_device, check_output, output_file
+from .core import (DataError, IGNORE_INDEX, EarlyStopping, set_seed, get_device, check_output, output_file,
+                             fit, time_fn)
+from .metrics import Pairs, evaluate
 from .student import Student
 from .data import resize_image
 
@@ -121,16 +123,16 @@ def _strip(head):
         if hasattr(h, name): delattr(h, name)
     return h
 
-@torch.no_grad()
-def _val_iou(student, feats, masks, idx, classes) -> float:
-    from distillfss.data import IoUAccumulator
-    was = student.training; student.eval()
-    acc = IoUAccumulator(len(classes))
-    lg = student.class_logits([f[idx] for f in feats])
-    acc.update(F.interpolate(lg, size=masks.shape[-2:], mode="bilinear", align_corners=False).argmax(1).cpu(), masks[idx].cpu())
-    student.train(was)
-    v = acc.miou()
-    return 0.0 if math.isnan(v) else v
+def _val_score(student, feats, masks, idx, classes):
+    "The held-out supports' foreground mIoU (nan -> 0) as a function of no argument, for `EarlyStopping`."
+    @torch.no_grad()
+    def predict(pos):
+        was = student.training; student.eval()
+        lg = student.class_logits([f[pos] for f in feats])
+        student.train(was)
+        return F.interpolate(lg, size=masks.shape[-2:], mode="bilinear", align_corners=False).argmax(1).cpu()
+    pairs = Pairs(inputs=list(idx), masks=masks[idx].cpu(), n_classes=len(classes), name="held-out supports")
+    return lambda: np.nan_to_num(evaluate(predict, pairs, batch=max(1, len(idx))).miou(), nan=0.0)
 
 class _Cycler:
     "Mini-batches of cycling queries per class: None (all of them) when they fit in `batch`, else the next slice of a shuffled epoch."
@@ -154,7 +156,6 @@ def distill_student(teacher, support, steps: int | None = None, objective: str =
                     min_val: int = 30, eval_every: int = 25, patience: int = 4, progress: bool = True):
     "Distill `teacher` on a prepared `support` set into a `Student` (new, or `student` for the 1-based `classes`); returns (student, history)."
     import copy
-    from tqdm.auto import tqdm
     if objective not in ("refine", "pure"): raise ValueError(f"objective must be 'refine' or 'pure', got {objective!r}")
     set_seed(seed); rng = np.random.default_rng(seed)
     steps = steps or teacher.profile.distill_steps
@@ -185,35 +186,23 @@ def distill_student(teacher, support, steps: int | None = None, objective: str =
     params = [p for c in classes for p in student.distillers[c - 1].parameters()]
     if objective == "refine": params += [p for n, p in head.named_parameters() if p.requires_grad and (train_decoder or n.startswith("DCAMA_blocks"))]
     elif train_decoder: params += list(student.decoder.parameters())
-    opt = torch.optim.AdamW(params, lr=lr)
-    hist = dict(loss=[], terms=[], val=[], best_step=None, stopped=None, train=train_idx, val_idx=val_idx, seconds=None,
-                train_attention=not frozen, setup_seconds=None)
-    best, best_state, bad = -1.0, None, 0
-    cyc = _Cycler(cycle, batch, rng)
-    student.train(); t0 = time.time(); hist["setup_seconds"] = t0 - t_start
-    bar = tqdm(range(steps), disable=not progress, desc="distilling")
-    for step in bar:
-        opt.zero_grad(); tot, n, parts = 0.0, 0, {}
+    n = sum(1 for c in classes if cycle[c])          # the step's loss is the mean over the classes that have queries
+    cyc, terms_log = _Cycler(cycle, batch, rng), []
+    def step_loss(step):
+        parts = {}; terms_log.append(parts)
         for c in classes:
             terms = batch_losses(head, student, feats, masks, train_idx, c, objective, loss, cyc.next(c), targets[c])
             if terms is None: continue
-            terms["total"].backward(); tot += float(terms["total"].detach()); n += 1
             for key in ("teacher", "student", "mse"):
                 if key in terms: parts[key] = parts.get(key, 0.0) + float(terms[key]) / len(classes)
-        if not math.isfinite(tot): raise FloatingPointError(f"non-finite loss at step {step}: lower the learning rate (now {lr}) or check the images and masks")
-        for p in params:
-            if p.grad is not None: p.grad /= n
-        opt.step(); hist["loss"].append(tot / n); hist["terms"].append(parts)
-        bar.set_postfix(loss=f"{np.mean(hist['loss'][-10:]):.3f}")
-        if val_idx and ((step + 1) % eval_every == 0 or step + 1 == steps):
-            v = _val_iou(student, feats, masks, val_idx, support.classes); hist["val"].append((step + 1, v))
-            if v > best: best, bad, hist["best_step"] = v, 0, step + 1; best_state = copy.deepcopy(student.state_dict())
-            else:
-                bad += 1
-                if bad >= patience: hist["stopped"] = step + 1; break
-    if best_state is not None: student.load_state_dict(best_state)
+            yield terms["total"] / n
+    stop = [EarlyStopping(student, eval_every, _val_score(student, feats, masks, val_idx, support.classes), patience)]
+    student.train(); t0 = time.time()
+    hist = dict(val=[], best_step=None, stopped=None)
+    hist.update(fit(step_loss, params, steps, lr=lr, callbacks=stop if val_idx else [], progress=progress, desc="distilling"))
     if student.decoder is head: student.decoder = _strip(head)
-    hist["seconds"] = time.time() - t0
+    hist.update(terms=terms_log, train=train_idx, val_idx=val_idx, seconds=time.time() - t0, train_attention=not frozen,
+                setup_seconds=t0 - t_start)
     student.eval()
     return student, hist
 
