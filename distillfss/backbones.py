@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_backbones.ipynb #7f604e0c
 from __future__ import annotations
-import importlib.util, os, time, math, urllib.error
+import importlib.util, os, math, urllib.error
 from dataclasses import dataclass, field, asdict, replace
 from pathlib import Path
 from typing import Sequence
@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import DataError, IMAGENET_MEAN, IMAGENET_STD, IGNORE_INDEX, get_device, normalize, set_seed
+from .core import DataError, IMAGENET_MEAN, IMAGENET_STD, IGNORE_INDEX, fit, get_device, normalize, set_seed
 from .data import resize_image, resize_mask
 
 # %% auto #0
@@ -22,7 +22,7 @@ __all__ = ['PROFILES', 'WEIGHT_SOURCES', 'BACKBONES', 'DEFAULT_BACKBONE', 'Profi
            'ResNet50Blocks', 'window_partition', 'window_reverse', 'shift_mask', 'WindowAttention', 'SwinBlock',
            'PatchMerging', 'SwinBlocks', 'WeightsError', 'EfficientNetLite0Blocks', 'MobileNetV2Blocks',
            'read_state_dict', 'weights_file', 'download_weights', 'load_pretrained', 'backbone', 'stage_features',
-           'LinearProbe', 'linear_probe', 'probe_benchmark', 'backbone_latency']
+           'LinearProbe', 'linear_probe']
 
 # %% ../nbs/03_backbones.ipynb #34f8812a
 @dataclass(frozen=True)
@@ -417,41 +417,7 @@ def linear_probe(bb: FrozenBackbone, support_images, support_masks, n_classes: i
     if counts[1:].sum() == 0: raise DataError("linear_probe: no support pixel belongs to a foreground class")
     w = torch.where(counts > 0, counts.sum() / (counts.clamp(min=1) * (counts > 0).sum()), torch.zeros_like(counts))
     opt = torch.optim.Adam(probe.linear.parameters(), lr=lr, weight_decay=weight_decay)
-    for _ in range(steps):
-        loss = F.cross_entropy(probe.logits(feats), y, weight=w, ignore_index=IGNORE_INDEX)
-        opt.zero_grad(); loss.backward(); opt.step()
-    probe.final_loss = float(loss.detach())
+    step_loss = lambda step: F.cross_entropy(probe.logits(feats), y, weight=w, ignore_index=IGNORE_INDEX)
+    probe.history = fit(step_loss, probe.linear.parameters(), steps, lr=lr, opt=opt, desc="linear probe")
+    probe.final_loss = probe.history["loss"][-1] if probe.history["loss"] else float("nan")
     return probe.eval()
-
-# %% ../nbs/03_backbones.ipynb #a68a7b13
-def probe_benchmark(backbone_name: str = "efficientnet_lite0", k: int = 5, seed: int = 0, profile="cpu",
-                    domains: Sequence[str] | None = None, device=None) -> list[dict]:
-    "Foreground mIoU of the linear probe on each data_samples domain (k-shot split, scored at mask resolution)."
-    from distillfss.data import list_domains, load_domain, split_support_test, IoUAccumulator, score
-    prof, bb = get_profile(profile), backbone(backbone_name, device=device)
-    rows = []
-    for d in domains or list_domains():
-        ds = load_domain(d); sp = split_support_test(ds, k, seed)
-        sup = [ds[ds.index(s)] for s in sp.support]
-        t0 = time.time()
-        probe = linear_probe(bb, [s["image"] for s in sup], [s["mask"] for s in sup], ds.n_classes, prof, seed=seed, device=device)
-        acc = IoUAccumulator(ds.n_classes)
-        for t in sp.test:
-            it = ds[ds.index(t)]
-            score(acc, probe.predict([it["image"]])[0].cpu(), it["mask"], name=t)
-        rows.append(dict(domain=d, backbone=backbone_name, k=k, seed=seed, miou=round(100 * acc.miou(), 2),
-                         per_class=[round(100 * float(v), 2) for v in acc.iou()[1:]], test=len(sp.test), seconds=round(time.time() - t0, 1)))
-    return rows
-
-# %% ../nbs/03_backbones.ipynb #4695d043
-def backbone_latency(bb: FrozenBackbone, size: int, runs: int = 10, warmup: int = 2, batch: int = 1) -> float:
-    "Median seconds of one forward pass of `bb` on a (batch, 3, size, size) input."
-    dev = next(bb.parameters()).device
-    x = torch.rand(batch, 3, size, size, device=dev)
-    ts = []
-    for i in range(warmup + runs):
-        if dev.type == "cuda": torch.cuda.synchronize()
-        t0 = time.perf_counter(); bb(x)
-        if dev.type == "cuda": torch.cuda.synchronize()
-        if i >= warmup: ts.append(time.perf_counter() - t0)
-    return float(np.median(ts))
