@@ -4,16 +4,16 @@
 
 # %% ../nbs/08_baselines.ipynb #984f2cf6
 from __future__ import annotations
-import copy, json, time
+import copy, json
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
 
 from .core import DataError, fit, set_seed
-from .data import IoUAccumulator, score, load_domain, list_domains, split_support_test
-from .distill import seg_loss, binary_target, cycling_queries, teacher_targets, distill_student, _no_dropout, _Cycler
+from .data import load_domain, list_domains, split_support_test
+from .distill import seg_loss, binary_target, cycling_queries, teacher_targets, _no_dropout, _Cycler
 
 # %% auto #0
 __all__ = ['transfer', 'largest_k']

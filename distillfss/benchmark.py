@@ -117,7 +117,7 @@ def check_methods(methods: Sequence[str]) -> list[str]:
     if bad: raise DataError(f"unknown method {bad[0]!r}; choose from {list(METHODS)}")
     return list(methods)
 
-# %% ../nbs/10_benchmark.ipynb #41b1fd50
+# %% ../nbs/10_benchmark.ipynb #70f0c203
 def load_benchmark_teacher(backbone: str | None = None, profile: str = "cpu", teacher_checkpoint=None, device=None):
     "The teacher a benchmark uses: the shipped meta-trained head of `backbone`, or the weights of `teacher_checkpoint`."
     if teacher_checkpoint: return load_teacher_checkpoint(teacher_checkpoint, backbone or "swin_b", profile, device)
