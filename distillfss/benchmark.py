@@ -23,9 +23,9 @@ from .meta import meta_teacher
 
 # %% auto #0
 __all__ = ['METHODS', 'ROW_KEYS', 'SPEED_METHODS', 'PAPER_NAMES', 'open_dataset', 'make_split', 'Fitting', 'Fitted', 'Method',
-           'check_methods', 'load_benchmark_teacher', 'fit_method', 'score_fitted', 'run_method', 'write_results',
-           'read_results', 'run_benchmark', 'aggregate', 'speed_benchmark', 'results_table', 'plot_results',
-           'plot_speed', 'plot_quality_vs_latency', 'paper_recipes', 'run_recipe', 'paper_table']
+           'check_methods', 'load_benchmark_teacher', 'support_pairs', 'fit_method', 'score_fitted', 'run_method',
+           'write_results', 'read_results', 'run_benchmark', 'aggregate', 'speed_benchmark', 'results_table',
+           'plot_results', 'plot_speed', 'plot_quality_vs_latency', 'paper_recipes', 'run_recipe', 'paper_table']
 
 # %% ../nbs/10_benchmark.ipynb #1eb1684a
 def open_dataset(dataset) -> FolderDataset:
@@ -123,12 +123,16 @@ def load_benchmark_teacher(backbone: str | None = None, profile: str = "cpu", te
     if teacher_checkpoint: return load_teacher_checkpoint(teacher_checkpoint, backbone or "swin_b", profile, device)
     return meta_teacher(backbone, profile, device)
 
+def support_pairs(ds: FolderDataset, split) -> tuple[list, list]:
+    "The support images and masks of `split`, in its order."
+    items = [ds[ds.index(s)] for s in split.support]
+    return [it["image"] for it in items], [it["mask"] for it in items]
+
 def fit_method(method: str, teacher, ds: FolderDataset, split, steps: int | None = None, seed: int = 0,
                voting: int = 5, support=None, device=None) -> Fitted:
     "Fit `method` on the supports of `split` (encoded by `teacher` unless `support` is given); the wall time is kept."
     check_methods([method])
-    items = [ds[ds.index(s)] for s in split.support]
-    images, masks = [it["image"] for it in items], [it["mask"] for it in items]
+    images, masks = support_pairs(ds, split)
     t0 = time.time()
     support = support if support is not None else teacher.prepare(images, masks, ds.classes)
     f = Fitting(teacher, ds, split, support, images, masks, steps, seed, voting, get_device(device))

@@ -15,7 +15,8 @@ import torch
 from .core import DataError, IGNORE_INDEX, overlay, palette, _to_hwc
 from .data import FolderDataset, Split, list_domains
 from .metrics import Pairs, evaluate
-from .benchmark import METHODS, Fitted, check_methods, fit_method, load_benchmark_teacher, make_split, open_dataset
+from .benchmark import (METHODS, Fitted, check_methods, fit_method, load_benchmark_teacher, make_split,
+                                  open_dataset, support_pairs)
 from .distill import load_student
 
 # %% auto #0
@@ -86,8 +87,7 @@ def fit_domain(dataset, teacher=None, k: int = 5, seed: int = 0, steps: int = 50
     ds = open_dataset(dataset)
     sp = make_split(ds, k, seed)
     teacher = teacher if teacher is not None else load_benchmark_teacher(device=device)
-    sup = [ds[ds.index(s)] for s in sp.support]
-    S = teacher.prepare([it["image"] for it in sup], [it["mask"] for it in sup], ds.classes)
+    S = teacher.prepare(*support_pairs(ds, sp), ds.classes)
     dm = DomainModels(ds, sp, teacher, S, steps=steps, seed=seed)
     if student is not None: dm.set_student(student)
     for m in methods: dm.fit(m, progress)
@@ -259,14 +259,14 @@ class Explorer:
     def render(self):
         "Redraw the picture and the IoU line from the widgets' values."
         if self._busy or self.image.value is None: return
-        t0 = time.perf_counter()
+        t0 = time.time()
         dm = self.current
         it, p, pred = pr = self.prediction()
         ious = image_iou(pred, it["mask"], dm.classes)
         self.view.value = fig_png(self.figure(pr))
         self.iou.value = "<b>IoU on this image:</b> " + ", ".join(f"{c} {'n/a' if v is None else f'{v:.1f}%'}" for c, v in ious.items())
         self.status.value = f"{dm.name}: {len(dm.split.support)} supports, {len(dm.split.test)} test images; fitted " + \
-            ", ".join(f"{k} in {v:.1f} s" for k, v in dm.fit_s.items()) + f"; drawn in {time.perf_counter() - t0:.2f} s"
+            ", ".join(f"{k} in {v:.1f} s" for k, v in dm.fit_s.items()) + f"; drawn in {time.time() - t0:.2f} s"
         self.renders += 1
 
     def compare(self, all_domains: bool = False):
