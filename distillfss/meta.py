@@ -12,14 +12,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import DataError, IGNORE_INDEX, set_seed, get_device
+from .core import DataError, IGNORE_INDEX, set_seed, get_device, fit, Every
+from .metrics import Pairs, evaluate
 
 # %% auto #0
-__all__ = ['PHOTOS', 'META_RECIPE', 'BENCH_COLUMNS', 'PASCAL_CLASSES', 'PASCAL_URLS', 'COCO_URLS', 'natural_photos',
-           'random_blob', 'crop', 'window', 'EpisodePool', 'make_pool', 'sample_episode', 'init_matching',
-           'cache_features', 'balanced_ce', 'coarse_bce', 'episode_loss', 'episode_iou', 'split_appearances',
-           'set_dropout', 'meta_train', 'transfer_finetune', 'domain_score', 'weights_path', 'save_head',
-           'read_weights', 'load_head', 'meta_teacher', 'meta_recipe', 'check_record', 'meta_benchmark', 'with_means',
+__all__ = ['PHOTOS', 'META_RECIPE', 'PASCAL_CLASSES', 'PASCAL_URLS', 'COCO_URLS', 'natural_photos', 'random_blob', 'crop',
+           'window', 'EpisodePool', 'make_pool', 'sample_episode', 'init_matching', 'cache_features', 'balanced_ce',
+           'coarse_bce', 'episode_loss', 'episode_iou', 'split_appearances', 'set_dropout', 'meta_train',
+           'weights_path', 'save_head', 'read_weights', 'load_head', 'meta_teacher', 'meta_recipe', 'check_record',
            'fold_classes', 'FoldEpisodes', 'pascal5i', 'coco_masks', 'coco20i', 'download_pascal', 'download_coco',
            'meta_train_episodes']
 
@@ -161,18 +161,23 @@ def episode_loss(teacher, feats, masks, supports, query, a, coarse_weight: float
 
 # %% ../nbs/05_meta_training.ipynb #1430dd31
 @torch.no_grad()
-def episode_iou(teacher, feats, masks, pool, appearances, n: int = 40, k: int = 5, seed: int = 1234, zero_support: bool = False) -> float:
+def episode_iou(teacher, feats, masks, pool, appearances, n: int = 40, k: int = 5, seed: int = 1234,
+                zero_support: bool = False) -> float:
     "Foreground IoU accumulated over `n` fixed validation episodes (optionally with all support masks zeroed)."
-    from distillfss.data import IoUAccumulator
+    rng = np.random.default_rng(seed)
+    episodes = [sample_episode(pool, appearances, k, rng) for _ in range(n)]
+    def predict(eps):
+        out = []
+        for s, q, a in eps:
+            sm = (masks[s] == a).long() * (0 if zero_support else 1)
+            mem = teacher.model.encode_support([f[s] for f in feats], sm)
+            logits, _ = teacher.model([f[q:q + 1] for f in feats], mem)
+            out.append(F.interpolate(logits, size=masks.shape[-2:], mode="bilinear", align_corners=False).argmax(1)[0])
+        return out
+    truth = [(masks[q] == a).long().cpu() for _, q, a in episodes]
     was = teacher.training; teacher.eval()
-    rng, acc = np.random.default_rng(seed), IoUAccumulator(1)
-    for _ in range(n):
-        s, q, a = sample_episode(pool, appearances, k, rng)
-        sm = (masks[s] == a).long() * (0 if zero_support else 1)
-        logits, _ = teacher.model([f[q:q + 1] for f in feats], teacher.model.encode_support([f[s] for f in feats], sm))
-        pred = F.interpolate(logits, size=masks.shape[-2:], mode="bilinear", align_corners=False).argmax(1)
-        acc.update(pred.cpu(), (masks[q:q + 1] == a).long().cpu())
-    teacher.train(was)
+    try: acc = evaluate(predict, Pairs(episodes, truth, n_classes=1, name="validation episodes"))
+    finally: teacher.train(was)
     return float(acc.iou()[1])
 
 def split_appearances(n_appearances: int, val_fraction: float = 0.2, seed: int = 0) -> tuple[list[int], list[int]]:
@@ -189,88 +194,28 @@ def set_dropout(teacher, pe_dropout: float | None = None, attention_dropout: flo
         for blk in teacher.model.DCAMA_blocks: blk.dropout = attention_dropout
     return teacher
 
-def meta_train(teacher, pool: EpisodePool, steps: int = 1000, max_k: int = 5, lr: float = 1e-3, val_fraction: float = 0.2,
-               seed: int = 0, val_every: int = 250, init: str | None = "matching", pe_dropout: float | None = 0.0,
-               attention_dropout: float | None = 0.0, negatives: float = 0.0, progress: bool = True) -> dict:
-    "Episodic training of `teacher`'s head on `pool` (backbone frozen, features cached; a fraction `negatives` of queries lack the target); returns the history."
-    from tqdm.auto import tqdm
+def meta_train(teacher, pool: EpisodePool, steps: int = 1000, max_k: int = 5, lr: float = 1e-3,
+               val_fraction: float = 0.2, seed: int = 0, val_every: int = 250, init: str | None = "matching",
+               pe_dropout: float | None = 0.0, attention_dropout: float | None = 0.0, negatives: float = 0.0,
+               progress: bool = True) -> dict:
+    "Episodic training of `teacher`'s head on `pool` (backbone frozen, features cached); returns the history."
+    # a fraction `negatives` of the queries do not show the target: the head must be able to answer "nothing here"
     set_seed(seed); rng = np.random.default_rng(seed)
     set_dropout(teacher, pe_dropout, attention_dropout)
     train_apps, val_apps = split_appearances(pool.n_appearances, val_fraction, seed)
     feats = cache_features(teacher, pool.images); masks = pool.masks.to(teacher.device)
     if init == "matching": init_matching(teacher, feats)
     elif init is not None: raise ValueError(f"init must be 'matching' or None, got {init!r}")
-    opt = torch.optim.AdamW(teacher.model.parameters(), lr=lr)
-    hist = dict(loss=[], val_iou=[], val_apps=val_apps, train_apps=train_apps, seed=seed, steps=steps, max_k=max_k)
+    def step_loss(step):
+        k = int(rng.integers(1, max_k + 1))
+        s, q, a = sample_episode(pool, train_apps, k, rng, negative=bool(rng.random() < negatives))
+        return episode_loss(teacher, feats, masks, s, q, a)
+    val = Every(val_every, lambda: episode_iou(teacher, feats, masks, pool, val_apps), name="val_iou")
     teacher.train()
-    bar = tqdm(range(steps), disable=not progress, desc="meta-training")
-    for step in bar:
-        s, q, a = sample_episode(pool, train_apps, int(rng.integers(1, max_k + 1)), rng, negative=bool(rng.random() < negatives))
-        loss = episode_loss(teacher, feats, masks, s, q, a)
-        if not torch.isfinite(loss): raise FloatingPointError(f"non-finite loss at step {step}: lower the learning rate")
-        opt.zero_grad(); loss.backward(); opt.step()
-        hist["loss"].append(float(loss.detach()))
-        if (step + 1) % val_every == 0 or step + 1 == steps:
-            hist["val_iou"].append((step + 1, episode_iou(teacher, feats, masks, pool, val_apps)))
-            bar.set_postfix(loss=np.mean(hist["loss"][-50:]), val_iou=hist["val_iou"][-1][1])
+    hist = fit(step_loss, teacher.model.parameters(), steps, lr=lr, callbacks=[val], progress=progress,
+               desc="meta-training")
     teacher.eval()
-    return hist
-
-# %% ../nbs/05_meta_training.ipynb #0a3e1bbe
-def transfer_finetune(teacher, support_images, support_masks, classes, steps: int = 100, lr: float = 1e-3, seed: int = 0,
-                      progress: bool = False):
-    "Fine-tune `teacher`'s head on a support set with support cycling and balanced cross-entropy; returns the losses."
-    from distillfss.data import support_cycle
-    from tqdm.auto import tqdm
-    set_seed(seed)
-    S = teacher.prepare(support_images, support_masks, classes)
-    if S.k < 2: raise DataError("Transfer fine-tuning needs at least 2 support images (each in turn is the query)")
-    opt = torch.optim.AdamW(teacher.model.parameters(), lr=lr)
-    cyc = support_cycle(S.k, epochs=steps // S.k + 1, seed=seed)
-    losses = []
-    teacher.train()
-    for step in tqdm(range(steps), disable=not progress, desc="transfer"):
-        q, others = next(cyc)
-        present = [c for c in range(1, len(classes) + 1) if (S.masks[q] == c).any() and (S.masks[others] == c).any()]
-        if not present: continue
-        c = present[step % len(present)]
-        loss = episode_loss(teacher, S.feats, S.masks, others, q, c)
-        opt.zero_grad(); loss.backward(); opt.step(); losses.append(float(loss.detach()))
-    teacher.eval()
-    return losses
-
-# %% ../nbs/05_meta_training.ipynb #4a9f7b6b
-@torch.no_grad()
-def domain_score(teacher, ds, split, zero_support: bool = False, batch: int = 8) -> float:
-    "Foreground mIoU (%) of `teacher` on `split.test` of `ds` with `split.support` as supports (optionally zeroed)."
-    from distillfss.data import IoUAccumulator, score, resize_image
-    from distillfss.teacher import merge_classes, _up
-    was = teacher.training; teacher.eval()
-    sup = [ds[ds.index(st)] for st in split.support]
-    S = teacher.prepare([it["image"] for it in sup], [it["mask"] for it in sup], ds.classes)
-    s = teacher.profile.image_size
-    acc = IoUAccumulator(ds.n_classes)
-    mems = {}
-    for c in range(1, ds.n_classes + 1):
-        shots = S.shots_with(c)
-        if shots:
-            m = (S.masks[shots] == c).long()
-            mems[c] = teacher.model.encode_support([f[shots] for f in S.feats], m * 0 if zero_support else m)
-    for i in range(0, len(split.test), batch):
-        items = [ds[ds.index(st)] for st in split.test[i:i + batch]]
-        qf = teacher.features(torch.stack([resize_image(it["image"].float(), s) for it in items]))
-        per = []
-        for c in range(1, ds.n_classes + 1):
-            if c in mems: per.append(_up(teacher.model(qf, mems[c])[0], (s, s)))
-            else:
-                z = torch.zeros(len(items), s, s, device=teacher.device)
-                per.append(torch.stack([z, torch.full_like(z, -1e4)], 1))
-        logits = merge_classes(per)
-        for j, it in enumerate(items):
-            lg = F.interpolate(logits[j:j + 1], size=it["mask"].shape[-2:], mode="bilinear", align_corners=False)
-            score(acc, lg.argmax(1)[0].cpu(), it["mask"])
-    teacher.train(was)
-    return 100 * acc.miou()
+    return dict(hist, val_apps=val_apps, train_apps=train_apps, seed=seed, steps=steps, max_k=max_k)
 
 # %% ../nbs/05_meta_training.ipynb #d00555d1
 import json
@@ -362,42 +307,6 @@ def check_record(teacher, record: dict) -> dict:
     feats = cache_features(teacher, pool.images); masks = pool.masks.to(teacher.device)
     return dict(val_iou=episode_iou(teacher, feats, masks, pool, record["val_apps"], **r["val_episodes"]),
                 val_iou_zero_support=episode_iou(teacher, feats, masks, pool, record["val_apps"], zero_support=True, **r["val_episodes"]))
-
-# %% ../nbs/05_meta_training.ipynb #e4f59f4c
-def meta_benchmark(backbone: str, k: int = 5, seed: int = 0, transfer_steps: int = 100, domains=None, profile: str = "cpu",
-                   device=None, progress: bool = True) -> list[dict]:
-    "Foreground mIoU (%) per data_samples domain of the shipped, Transfer-tuned and scratch+Transfer teachers (with and without supports) and the probe."
-    import copy
-    from tqdm.auto import tqdm
-    from distillfss.data import list_domains, load_domain, split_support_test
-    from distillfss.teacher import DCAMATeacher
-    from distillfss.backbones import probe_benchmark
-    meta = meta_teacher(backbone, profile, device)
-    rows = []
-    for d in tqdm(domains or list_domains(), disable=not progress, desc=f"{backbone} domains"):
-        ds = load_domain(d); sp = split_support_test(ds, k, seed)
-        sup = [ds[ds.index(s)] for s in sp.support]
-        si, sm = [it["image"] for it in sup], [it["mask"] for it in sup]
-        row = dict(domain=d, backbone=backbone, k=k, seed=seed)
-        row["meta"], row["meta_zeroed"] = domain_score(meta, ds, sp), domain_score(meta, ds, sp, zero_support=True)
-        tuned = copy.deepcopy(meta); transfer_finetune(tuned, si, sm, ds.classes, steps=transfer_steps, seed=seed)
-        row["meta_transfer"], row["meta_transfer_zeroed"] = domain_score(tuned, ds, sp), domain_score(tuned, ds, sp, zero_support=True)
-        torch.manual_seed(seed); scratch = DCAMATeacher(backbone, profile, device=device)
-        transfer_finetune(scratch, si, sm, ds.classes, steps=transfer_steps, seed=seed)
-        row["scratch_transfer"], row["scratch_transfer_zeroed"] = domain_score(scratch, ds, sp), domain_score(scratch, ds, sp, zero_support=True)
-        row["probe"] = probe_benchmark(backbone, k=k, seed=seed, profile=profile, domains=[d], device=device)[0]["miou"]
-        rows.append({kk: round(v, 2) if isinstance(v, float) else v for kk, v in row.items()})
-    return rows
-
-BENCH_COLUMNS = ("meta", "meta_zeroed", "meta_transfer", "meta_transfer_zeroed", "scratch_transfer", "scratch_transfer_zeroed", "probe")
-
-def with_means(rows: list[dict]) -> list[dict]:
-    "`rows` of one or more backbones, each backbone followed by its mean row over domains."
-    out = []
-    for bb in dict.fromkeys(r["backbone"] for r in rows):
-        rs = [r for r in rows if r["backbone"] == bb]
-        out += rs + [dict(domain="**mean**", backbone=bb, **{c: round(float(np.mean([r[c] for r in rs])), 2) for c in BENCH_COLUMNS})]
-    return out
 
 # %% ../nbs/05_meta_training.ipynb #4f5cdbd9
 PASCAL_CLASSES = ("aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow", "diningtable",
@@ -566,12 +475,11 @@ def download_coco(root, progress: bool = True) -> "Path":
     return root
 
 # %% ../nbs/05_meta_training.ipynb #830bed39
-def meta_train_episodes(teacher, episodes: FoldEpisodes, steps: int = 10000, max_k: int = 1, lr: float = 1e-3, seed: int = 0,
-                        val: FoldEpisodes | None = None, val_every: int = 1000, val_n: int = 100, init: str | None = "matching",
-                        pe_dropout: float | None = 0.5, attention_dropout: float | None = 0.5, progress: bool = True) -> dict:
-    "Episodic training of `teacher`'s head on `episodes` (features computed per step); validation IoU on `val` every `val_every` steps."
-    from tqdm.auto import tqdm
-    from distillfss.data import IoUAccumulator
+def meta_train_episodes(teacher, episodes: FoldEpisodes, steps: int = 10000, max_k: int = 1, lr: float = 1e-3,
+                        seed: int = 0, val: FoldEpisodes | None = None, val_every: int = 1000, val_n: int = 100,
+                        init: str | None = "matching", pe_dropout: float | None = 0.5,
+                        attention_dropout: float | None = 0.5, progress: bool = True) -> dict:
+    "Episodic training of `teacher`'s head on `episodes` (features computed per step); IoU on `val` now and then."
     set_seed(seed); rng = np.random.default_rng(seed)
     set_dropout(teacher, pe_dropout, attention_dropout)
     size = teacher.profile.image_size
@@ -580,23 +488,25 @@ def meta_train_episodes(teacher, episodes: FoldEpisodes, steps: int = 10000, max
         return teacher.features(torch.cat([si, qi])), torch.cat([sm, qm]).to(teacher.device), k
     if init == "matching":
         with torch.no_grad(): init_matching(teacher, feats_of(max_k, np.random.default_rng(seed + 1))[0])
-    opt = torch.optim.AdamW(teacher.model.parameters(), lr=lr)
-    hist = dict(loss=[], val_iou=[], seed=seed, steps=steps, max_k=max_k)
-    bar = tqdm(range(steps), disable=not progress, desc=f"meta-training on {episodes.name}")
-    for step in bar:
+    def step_loss(step):
         teacher.train()
         with torch.no_grad(): f, m, k = feats_of(int(rng.integers(1, max_k + 1)), rng)
-        loss = episode_loss(teacher, f, m, list(range(k)), k, 1)
-        if not torch.isfinite(loss): raise FloatingPointError(f"non-finite loss at step {step}: lower the learning rate")
-        opt.zero_grad(); loss.backward(); opt.step(); hist["loss"].append(float(loss.detach()))
-        if val is not None and ((step + 1) % val_every == 0 or step + 1 == steps):
-            teacher.eval(); vr, acc = np.random.default_rng(1234), IoUAccumulator(1)
-            with torch.no_grad():
-                for _ in range(val_n):
-                    si, sm, qi, qm, _ = val.sample(max_k, vr, size)
-                    fv = teacher.features(torch.cat([si, qi]))
-                    lg, _ = teacher.model([x[max_k:] for x in fv], teacher.model.encode_support([x[:max_k] for x in fv], sm.to(teacher.device)))
-                    acc.update(F.interpolate(lg, size=qm.shape[-2:], mode="bilinear", align_corners=False).argmax(1).cpu(), qm)
-            hist["val_iou"].append((step + 1, float(acc.iou()[1]))); bar.set_postfix(val_iou=hist["val_iou"][-1][1])
+        return episode_loss(teacher, f, m, list(range(k)), k, 1)
+    @torch.no_grad()
+    def predict(eps):          # (support images, support masks, query image, ...) episodes -> query masks
+        out = []
+        for si, sm, qi, qm, _ in eps:
+            fv = teacher.features(torch.cat([si, qi]))
+            mem = teacher.model.encode_support([x[:max_k] for x in fv], sm.to(teacher.device))
+            lg, _ = teacher.model([x[max_k:] for x in fv], mem)
+            out.append(F.interpolate(lg, size=qm.shape[-2:], mode="bilinear", align_corners=False).argmax(1)[0])
+        return out
+    def val_iou():             # the same `val_n` episodes at every call
+        vr = np.random.default_rng(1234); eps = [val.sample(max_k, vr, size) for _ in range(val_n)]
+        teacher.eval()
+        return float(evaluate(predict, Pairs(eps, [e[3][0] for e in eps], n_classes=1, name=val.name)).iou()[1])
+    callbacks = [] if val is None else [Every(val_every, val_iou, name="val_iou")]
+    hist = fit(step_loss, teacher.model.parameters(), steps, lr=lr, callbacks=callbacks, progress=progress,
+               desc=f"meta-training on {episodes.name}")
     teacher.eval()
-    return hist
+    return dict(hist, val_iou=hist.get("val_iou", []), seed=seed, steps=steps, max_k=max_k)
