@@ -17,7 +17,7 @@ from .backbones import FrozenBackbone, get_profile
 from .teacher import DCAMAHead, DCAMATeacher, merge_classes, _up
 
 # %% auto #0
-__all__ = ['ClassDistiller', 'Student', 'student_benchmark']
+__all__ = ['ClassDistiller', 'Student']
 
 # %% ../nbs/06_student.ipynb #bb15e868
 class ClassDistiller(nn.Module):
@@ -104,50 +104,3 @@ class Student(nn.Module):
                 if return_probs: probs.append(l_.softmax(0).cpu())
         self.train(was)
         return (masks, probs) if return_probs else masks
-
-# %% ../nbs/06_student.ipynb #896bc5aa
-def _peak_rss_student_mb(backbone: str, profile: str, n_classes: int) -> float:
-    "Peak resident memory (MB) of a fresh process that builds a student with `n_classes` classes and predicts one image."
-    import subprocess, sys, json as _json
-    code = f"""
-import torch, json
-from distillfss.teacher import DCAMATeacher
-from distillfss.student import Student
-torch.manual_seed(0)
-t = DCAMATeacher({backbone!r}, {profile!r}).eval()
-st = Student.from_teacher(t, [f"class {{i}}" for i in range({n_classes})]).eval()
-del t
-s = st.profile.image_size
-with torch.no_grad(): st(torch.rand(1, 3, s, s))
-print(json.dumps([int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")][0] / 1024))
-"""
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    if r.returncode: raise RuntimeError(r.stderr[-2000:])
-    return float(_json.loads(r.stdout.strip().splitlines()[-1]))
-
-def student_benchmark(backbone: str | None = None, profile: str = "cpu", ks=(5, 50), n_classes: int = 1, runs: int = 10,
-                      memory: bool = True, seed: int = 0, pretrained: bool = True) -> list[dict]:
-    "Latency per image (batch 1) and peak memory of the backbone, the student and the teacher at each k, as ratios to the backbone (`pretrained=False`: random weights, same cost)."
-    from distillfss.backbones import DEFAULT_BACKBONE
-    from distillfss.teacher import _timeit, _peak_rss_mb
-    backbone = backbone or DEFAULT_BACKBONE
-    torch.manual_seed(seed)
-    t = DCAMATeacher(backbone, profile, pretrained=pretrained).eval(); s = t.profile.image_size
-    st = Student.from_teacher(t, [f"class {i}" for i in range(n_classes)]).eval()
-    q = torch.rand(1, 3, s, s)
-    rows = []
-    with torch.no_grad():
-        base = _timeit(lambda: t.features(q), runs)
-        base_mem = _peak_rss_mb(backbone, profile, 0) if memory else float("nan")
-        row = lambda what, k, sec, mem: dict(backbone=backbone, profile=profile, model=what, k=k, classes=n_classes,
-                                             ms=round(1000 * sec, 1), x=round(sec / base, 2),
-                                             peak_mem_mb=round(mem) if memory else None, mem_x=round(mem / base_mem, 2) if memory else None)
-        rows.append(row("backbone", "-", base, base_mem))
-        rows.append(row("student", "any", _timeit(lambda: st(q), runs), _peak_rss_student_mb(backbone, profile, n_classes) if memory else 0))
-        for k in ks:
-            si, sm = torch.rand(k, 3, s, s), (torch.rand(k, s, s) > 0.5).long()
-            S = t.prepare(si, sm, [f"class {i}" for i in range(n_classes)]); t.class_logits(t.features(q), S)
-            mem = _peak_rss_mb(backbone, profile, k) if memory else 0
-            rows.append(row("teacher, reuse", k, _timeit(lambda: t.class_logits(t.features(q), S), runs), mem))
-            rows.append(row("teacher, no reuse", k, _timeit(lambda: t.class_logits(t.features(q), t.prepare(si, sm)), max(1, runs // 3)), mem))
-    return rows

@@ -4,8 +4,8 @@
 
 # %% ../nbs/04_teacher.ipynb #48d55955
 from __future__ import annotations
-import math, re, time
-from dataclasses import dataclass, field
+import math, re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -22,7 +22,7 @@ from .backbones import (BACKBONES, DEFAULT_BACKBONE, FrozenBackbone, Profile, We
 # %% auto #0
 __all__ = ['NO_SHOT_LOGIT', 'sinusoid_table', 'PositionalEncoding', 'attention_explicit', 'attention', 'DCAMABlock',
            'SupportMemory', 'DCAMAHead', 'chunk_shots', 'vote', 'merge_classes', 'SupportSet', 'DCAMATeacher',
-           'native_bf16', 'check_precision', 'match_state_dict', 'load_teacher_checkpoint', 'teacher_benchmark']
+           'native_bf16', 'check_precision', 'match_state_dict', 'load_teacher_checkpoint']
 
 # %% ../nbs/04_teacher.ipynb #16afa07c
 def sinusoid_table(n: int, d: int) -> torch.Tensor:
@@ -209,12 +209,16 @@ class SupportSet:
     image_size: int = 0
     memories: dict = field(default_factory=dict)   # (class, chunk) -> SupportMemory, filled on first use
     stamp: tuple = ()                              # which head weights / precision the memories were built with
+    zero_values: bool = False                      # attend with every mask value set to 0 (see `zeroed`)
 
     @property
     def k(self) -> int: "Number of support images."; return len(self.masks)
     def shots_with(self, c: int) -> list[int]:
         "Support indices containing class `c` (1-based)."
         return [i for i in range(self.k) if bool((self.masks[i] == c).any())]
+    def zeroed(self) -> SupportSet:
+        "The same supports and shots, attending to all-zero mask values: what the teacher answers without them."
+        return replace(self, zero_values=True, memories={}, stamp=())
 
 class DCAMATeacher(nn.Module):
     "DCAMA few-shot segmenter: a frozen `feature_extractor` and the `model` head (the authors' key layout)."
@@ -270,7 +274,8 @@ class DCAMATeacher(nn.Module):
             raise DataError(f"this support set was prepared for {support.backbone} at {support.image_size} px, not for "
                             f"{self.feature_extractor.name} at {self.profile.image_size} px: prepare it again")
         m = support.masks[list(chunk)]
-        build = lambda: self.model.encode_support([f[list(chunk)] for f in support.feats], torch.where(m == IGNORE_INDEX, m, (m == c).long()))
+        v = torch.where(m == IGNORE_INDEX, m, (m == c).long()) * (0 if support.zero_values else 1)
+        build = lambda: self.model.encode_support([f[list(chunk)] for f in support.feats], v)
         if self.training or torch.is_grad_enabled(): return build()     # training: fresh, with gradients, never cached
         # parameters' version counters move with every in-place update (optimizer steps, load_state_dict)
         stamp = (id(self.model), tuple(p._version for p in self.model.DCAMA_blocks.parameters()),
@@ -365,57 +370,3 @@ def load_teacher_checkpoint(path, backbone: str = "swin_b", profile="paper", dev
 
 DCAMATeacher.describe = lambda self: f"DCAMATeacher({self.feature_extractor.name}, profile {self.profile.name!r})"
 DCAMATeacher.from_checkpoint = staticmethod(load_teacher_checkpoint)
-
-# %% ../nbs/04_teacher.ipynb #75d7b702
-def _timeit(fn, runs, warmup=1):
-    for _ in range(warmup): fn()
-    ts = []
-    for _ in range(runs): t0 = time.perf_counter(); fn(); ts.append(time.perf_counter() - t0)
-    return float(np.median(ts))
-
-def _peak_rss_mb(backbone: str, profile: str, k: int) -> float:
-    "Peak resident memory (MB) of a fresh process that runs one query (k = 0: the backbone alone)."
-    import subprocess, sys, json as _json
-    code = f"""
-import resource, torch, json
-from distillfss.teacher import DCAMATeacher
-torch.manual_seed(0)
-t = DCAMATeacher({backbone!r}, {profile!r}).eval()
-s = t.profile.image_size
-q = torch.rand(1, 3, s, s)
-with torch.no_grad():
-    if {k} == 0: t.features(q)
-    else:
-        S = t.prepare(torch.rand({k}, 3, s, s), (torch.rand({k}, s, s) > 0.5).long())
-        t.class_logits(t.features(q), S)
-try:   # VmHWM: peak of this process image (ru_maxrss would include the parent's size inherited at fork)
-    peak = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM")][0] / 1024
-except OSError: peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps(peak))
-"""
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    if r.returncode: raise RuntimeError(r.stderr[-2000:])
-    return float(_json.loads(r.stdout.strip().splitlines()[-1]))
-
-def teacher_benchmark(backbone: str = DEFAULT_BACKBONE, profile: str = "cpu", ks=(1, 5, 20, 50), runs: int = 5,
-                      memory: bool = True, seed: int = 0) -> list[dict]:
-    "Per-query latency (batch 1) with and without reused support features, and peak memory, as ratios to the backbone pass."
-    torch.manual_seed(seed)
-    t = DCAMATeacher(backbone, profile).eval(); s = t.profile.image_size
-    q = torch.rand(1, 3, s, s)
-    with torch.no_grad():
-        base = _timeit(lambda: t.features(q), runs)
-        base_mem = _peak_rss_mb(backbone, profile, 0) if memory else float("nan")
-        rows = []
-        for k in ks:
-            si, sm = torch.rand(k, 3, s, s), (torch.rand(k, s, s) > 0.5).long()
-            S = t.prepare(si, sm); t.class_logits(t.features(q), S)           # memories built once
-            reuse = _timeit(lambda: t.class_logits(t.features(q), S), runs)
-            fresh = _timeit(lambda: t.class_logits(t.features(q), t.prepare(si, sm)), max(1, runs // 2))
-            mem = _peak_rss_mb(backbone, profile, k) if memory else float("nan")
-            rows.append(dict(backbone=backbone, profile=profile, k=k, backbone_ms=round(1000 * base, 1),
-                             reuse_ms=round(1000 * reuse, 1), no_reuse_ms=round(1000 * fresh, 1),
-                             reuse_x=round(reuse / base, 2), no_reuse_x=round(fresh / base, 2),
-                             peak_mem_x=round(mem / base_mem, 2) if memory else None, peak_mem_mb=round(mem) if memory else None,
-                             extra_mem_mb=round(mem - base_mem) if memory else None))
-    return rows
