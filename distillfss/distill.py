@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_distill.ipynb #e2a1ae1a
 from __future__ import annotations
-import copy, json, math, time
+import copy, json, time
 from pathlib import Path
 from typing import Sequence
 
@@ -199,7 +199,8 @@ def distill_student(teacher, support, steps: int | None = None, objective: str =
     stop = [EarlyStopping(student, eval_every, _val_score(student, feats, masks, val_idx, support.classes), patience)]
     student.train(); t0 = time.time()
     hist = dict(val=[], best_step=None, stopped=None)
-    hist.update(fit(step_loss, params, steps, lr=lr, callbacks=stop if val_idx else [], progress=progress, desc="distilling"))
+    hist.update(fit(step_loss, params, steps, lr=lr, callbacks=stop if val_idx else [], progress=progress,
+                    desc="distilling"))
     if student.decoder is head: student.decoder = _strip(head)
     hist.update(terms=terms_log, train=train_idx, val_idx=val_idx, seconds=time.time() - t0, train_attention=not frozen,
                 setup_seconds=t0 - t_start)
@@ -207,7 +208,8 @@ def distill_student(teacher, support, steps: int | None = None, objective: str =
     return student, hist
 
 # %% ../nbs/07_distill.ipynb #0bcde744
-def distill_speed(teacher, images, masks, classes, ks: Sequence[int] = (5, 50), steps: int = 3, batch: int = 8, seed: int = 0) -> list[dict]:
+def distill_speed(teacher, images, masks, classes, ks: Sequence[int] = (5, 50), batch: int = 8, seed: int = 0,
+                  warmup: int = 1, min_run_time: float = 0.2) -> list[dict]:
     "Seconds per distillation step (refine, one class) at each k: no cache, feature cache, feature + coarse-map cache; ratios to no cache."
     import copy
     rows = []
@@ -219,18 +221,20 @@ def distill_speed(teacher, images, masks, classes, ks: Sequence[int] = (5, 50), 
             set_seed(seed); rng = np.random.default_rng(seed)
             head = _no_dropout(copy.deepcopy(teacher.model)).train(); st = Student.from_teacher(teacher, classes); st.decoder = head
             if mode == "coarse cache": head.DCAMA_blocks.requires_grad_(False)
-            opt = torch.optim.AdamW([p for p in list(head.parameters()) + list(st.distillers.parameters()) if p.requires_grad], lr=1e-3)
+            params = [p for p in list(head.parameters()) + list(st.distillers.parameters()) if p.requires_grad]
+            opt = torch.optim.AdamW(params, lr=1e-3)
             cyc = _Cycler({c: cycling_queries(S.masks, idx, c)}, batch, rng)
-            def step():
+            cached = mode == "coarse cache"                   # the coarse maps are computed once, untimed
+            tg = teacher_targets(head, S.feats, S.masks, idx, c, batch) if cached else None
+            def step_loss(step):
                 feats = S.feats
                 if mode == "no cache":
-                    with torch.no_grad(): feats = teacher.features(torch.stack([resize_image(im.float(), teacher.profile.image_size) for im in images[:k]]))
-                tg = teacher_targets(head, feats, S.masks, idx, c, batch) if mode == "coarse cache" and not hasattr(step, "tg") else getattr(step, "tg", None)
-                if tg is not None: step.tg = tg
-                opt.zero_grad(); batch_losses(head, st, feats, S.masks, idx, c, "refine", queries=cyc.next(c), targets=tg)["total"].backward(); opt.step()
-            step(); t0 = time.perf_counter()                      # the first step pays the one-off caches
-            for _ in range(steps): step()
-            return (time.perf_counter() - t0) / steps
+                    with torch.no_grad():
+                        ims = torch.stack([resize_image(im.float(), teacher.profile.image_size) for im in images[:k]])
+                        feats = teacher.features(ims)
+                q = cyc.next(c)
+                return batch_losses(head, st, feats, S.masks, idx, c, "refine", queries=q, targets=tg)["total"]
+            return time_fn(lambda: fit(step_loss, params, 1, opt=opt), warmup=warmup, min_run_time=min_run_time)
         sec = {m: run(m) for m in ("no cache", "feature cache", "coarse cache")}
         rows.append(dict(k=k, backbone=teacher.feature_extractor.name, profile=teacher.profile.name,
                          **{f"{m} s": round(v, 3) for m, v in sec.items()},
