@@ -14,15 +14,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .core import (DataError, IGNORE_INDEX, EarlyStopping, set_seed, get_device, check_output, output_file,
-                             fit, time_fn)
+                             fit)
 from .metrics import Pairs, evaluate
 from .student import Student
 from .data import resize_image
 
 # %% auto #0
 __all__ = ['STUDENT_FORMAT', 'seg_loss', 'coarse_mse', 'binary_target', 'episode_losses', 'cycling_queries', 'teacher_targets',
-           'batch_losses', 'distill_student', 'distill_speed', 'distill', 'distill_class', 'save_student',
-           'load_student', 'export_student']
+           'batch_losses', 'distill_student', 'distill', 'distill_class', 'save_student', 'load_student',
+           'export_student']
 
 # %% ../nbs/07_distill.ipynb #2d6db225
 def seg_loss(logits: torch.Tensor, target: torch.Tensor, kind: str = "balanced", gamma: float = 2.0) -> torch.Tensor:
@@ -206,40 +206,6 @@ def distill_student(teacher, support, steps: int | None = None, objective: str =
                 setup_seconds=t0 - t_start)
     student.eval()
     return student, hist
-
-# %% ../nbs/07_distill.ipynb #0bcde744
-def distill_speed(teacher, images, masks, classes, ks: Sequence[int] = (5, 50), batch: int = 8, seed: int = 0,
-                  warmup: int = 1, min_run_time: float = 0.2) -> list[dict]:
-    "Seconds per distillation step (refine, one class) at each k: no cache, feature cache, feature + coarse-map cache; ratios to no cache."
-    import copy
-    rows = []
-    for k in ks:
-        if k > len(images): raise DataError(f"distill_speed: k={k} but only {len(images)} images were given")
-        S = teacher.prepare(list(images[:k]), list(masks[:k]), classes)
-        idx = list(range(k)); c = 1
-        def run(mode):
-            set_seed(seed); rng = np.random.default_rng(seed)
-            head = _no_dropout(copy.deepcopy(teacher.model)).train(); st = Student.from_teacher(teacher, classes); st.decoder = head
-            if mode == "coarse cache": head.DCAMA_blocks.requires_grad_(False)
-            params = [p for p in list(head.parameters()) + list(st.distillers.parameters()) if p.requires_grad]
-            opt = torch.optim.AdamW(params, lr=1e-3)
-            cyc = _Cycler({c: cycling_queries(S.masks, idx, c)}, batch, rng)
-            cached = mode == "coarse cache"                   # the coarse maps are computed once, untimed
-            tg = teacher_targets(head, S.feats, S.masks, idx, c, batch) if cached else None
-            def step_loss(step):
-                feats = S.feats
-                if mode == "no cache":
-                    with torch.no_grad():
-                        ims = torch.stack([resize_image(im.float(), teacher.profile.image_size) for im in images[:k]])
-                        feats = teacher.features(ims)
-                q = cyc.next(c)
-                return batch_losses(head, st, feats, S.masks, idx, c, "refine", queries=q, targets=tg)["total"]
-            return time_fn(lambda: fit(step_loss, params, 1, opt=opt), warmup=warmup, min_run_time=min_run_time)
-        sec = {m: run(m) for m in ("no cache", "feature cache", "coarse cache")}
-        rows.append(dict(k=k, backbone=teacher.feature_extractor.name, profile=teacher.profile.name,
-                         **{f"{m} s": round(v, 3) for m, v in sec.items()},
-                         **{f"{m} speed-up": round(sec["no cache"] / v, 1) for m, v in sec.items() if m != "no cache"}))
-    return rows
 
 # %% ../nbs/07_distill.ipynb #bf864b99
 def distill(support_images, support_masks, classes: Sequence[str], backbone: str | None = None, teacher=None, profile: str = "cpu",
