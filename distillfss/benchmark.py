@@ -60,7 +60,7 @@ class Fitting:
 
 @dataclass
 class Fitted:
-    "A fitted method: `predict` (images -> masks; `return_probs=True` adds probabilities), its model, steps and seconds."
+    "A fitted method: `predict` (images -> masks; `return_probs=True` adds probabilities), model, steps, seconds."
     method: str
     predict: Callable
     model: object
@@ -70,7 +70,7 @@ class Fitted:
 
 @dataclass(frozen=True)
 class Method:
-    "A registry entry: `fit(Fitting) -> (predict, model, steps)`, its cost in the speed table, a line saying what it is."
+    "A registry entry: `fit(Fitting) -> (predict, model, steps)`, its cost in the speed table, what it is."
     fit: Callable
     cost: str
     about: str
@@ -90,11 +90,13 @@ def _transfer(f: Fitting, scratch: bool = False):
 
 def _probe(f: Fitting):
     t = f.teacher
-    probe = linear_probe(t.feature_extractor, f.images, f.masks, f.ds.n_classes, t.profile, seed=f.seed, device=f.device)
+    probe = linear_probe(t.feature_extractor, f.images, f.masks, f.ds.n_classes, t.profile, seed=f.seed,
+                         device=f.device)
     return probe.predict, probe, len(probe.history["loss"])
 
 def _student(f: Fitting, objective: str, loss: str = "balanced"):
-    st, hist = distill_student(f.teacher, f.support, f.steps, objective=objective, loss=loss, seed=f.seed, progress=False)
+    st, hist = distill_student(f.teacher, f.support, f.steps, objective=objective, loss=loss, seed=f.seed,
+                               progress=False)
     return st.predict, st, len(hist["loss"])
 
 METHODS = {
@@ -293,7 +295,7 @@ def speed_benchmark(methods: Sequence[str] = SPEED_METHODS, ks: Sequence[int] = 
                     backbone: str | None = None, profile: str = "cpu", n_classes: int = 1, batch: int = 8,
                     min_run_time: float = 0.5, warmup: int = 2, memory: bool = True, pretrained: bool = False,
                     device=None, seed: int = 0, progress: bool = True, throughput: bool = True) -> list[dict]:
-    "Latency (batch 1), throughput (batch `batch`), peak memory, parameters and MACs of each cost at each k, as ratios to the backbone."
+    "Latency (batch 1), throughput, peak memory, parameters and MACs of each cost at each k, as ratios to the backbone."
     from tqdm.auto import tqdm
     bad = [m for m in methods if m not in SPEED_METHODS]
     if bad: raise DataError(f"unknown methods {bad}; choose from {SPEED_METHODS}")
@@ -397,7 +399,8 @@ def plot_quality_vs_latency(quality_rows: list[dict], speed_rows: list[dict], k:
     for j, m in enumerate(dict.fromkeys(r["method"] for r in q)):
         per_seed = [np.mean([r[metric] for r in q if r["method"] == m and r["seed"] == s and r[metric] is not None]) for s in sorted({r["seed"] for r in q})]
         if m not in METHODS or METHODS[m].cost not in cost: continue
-        ax.errorbar(cost[METHODS[m].cost], np.mean(per_seed), yerr=np.std(per_seed, ddof=1) if len(per_seed) > 1 else None,
+        err = np.std(per_seed, ddof=1) if len(per_seed) > 1 else None
+        ax.errorbar(cost[METHODS[m].cost], np.mean(per_seed), yerr=err,
                     fmt="o", color=f"C{j}", capsize=3, label=m)
     ax.set_xscale("log"); ax.set_xlabel(f"latency / backbone (k = {k})"); ax.set_ylabel(f"mean {metric} (%)")
     ax.legend(fontsize=8); ax.grid(alpha=0.3, which="both")

@@ -7,6 +7,8 @@ from __future__ import annotations
 import inspect, json, platform, sys, time
 from pathlib import Path
 
+import numpy as np
+
 from fastcore.script import anno_parser, call_parse, store_true
 
 from .core import DataError, check_folder, check_output, output_file
@@ -53,7 +55,7 @@ def _report(rows, speed, settings, domains_info, figures) -> str:
     from distillfss.explorer import SHOWN
     q = [dict(domain=r["dataset"], method=r["method"], mIoU=r["miou"], FB_IoU=r["fb_iou"], fit_s=r["fit_s"],
               ms_per_image=r["ms_per_test_image"], test_images=r["test"]) for r in rows]
-    mean = {m: sum(r["miou"] or 0 for r in rows if r["method"] == m) / max(1, sum(r["method"] == m for r in rows)) for m in SHOWN}
+    mean = {m: np.mean([r["miou"] or 0 for r in rows if r["method"] == m] or [0]) for m in SHOWN}
     ks = sorted({r["k"] for r in speed})
     lat = [dict(method=m, **{f"k={k_}": next(f"{r['ms']:.0f} ms ({r['x']:.1f}x)" for r in speed if (r["method"], r["k"]) == (m, k_)) for k_ in ks})
            for m in dict.fromkeys(r["method"] for r in speed)]
@@ -98,7 +100,8 @@ def demo(out: str = "distillfss_out",  # folder for report.md, the figures, resu
     import torch
     from tqdm.auto import tqdm
     from distillfss.backbones import DEFAULT_BACKBONE
-    from distillfss.benchmark import load_benchmark_teacher, write_results, plot_results, speed_benchmark, plot_speed, score_fitted
+    from distillfss.benchmark import (load_benchmark_teacher, write_results, plot_results, speed_benchmark, plot_speed,
+                                      score_fitted)
     from distillfss.distill import save_student
     from distillfss.explorer import SHOWN, fit_domain, threshold_mask
     t_start = time.time()
@@ -148,7 +151,8 @@ def demo(out: str = "distillfss_out",  # folder for report.md, the figures, resu
     ax.set_ylim(0, 100); fig.tight_layout(); _savefig(fig, out_p / "quality.png", overwrite, dpi=90)
     say("timing inference against k ...")
     speed = speed_benchmark(methods=("backbone", "student", "teacher", "transfer"), ks=(1, 5) if quick else (1, 5, 10, 20, 50),
-                            min_run_time=0.1 if quick else 0.5, memory=False, throughput=False, device=dev, progress=True)
+                            min_run_time=0.1 if quick else 0.5, memory=False, throughput=False, device=dev,
+                            progress=True)
     fig, ax = plt.subplots(figsize=(4.8, 3.4)); plot_speed(speed, "ms", ax=ax); ax.set_ylabel("latency (ms, batch 1)")
     fig.tight_layout(); _savefig(fig, out_p / "latency.png", overwrite, dpi=90)
     settings = dict(backbone=teacher.feature_extractor.name, profile=teacher.profile.name, k=k, steps=steps, seed=seed, quick=bool(quick),
@@ -340,7 +344,7 @@ def _csv(s: str, cast=str) -> list:
 
 @call_parse
 def bench(datasets: str = "",  # comma-separated data_samples domains or prepared dataset folders (default: every sample domain)
-          methods: str = "teacher,transfer,probe,student_refine",  # comma-separated method names (an unknown name lists them all)
+          methods: str = "teacher,transfer,probe,student_refine",  # comma-separated (an unknown name lists them all)
           shots: str = "",  # comma-separated shot counts k (default: 5; with --speed 1,5,10,20,50,80)
           seeds: str = "0,1",  # comma-separated seeds (with --recipe, the recipe's 0,1,2 unless given)
           out: str = "",  # results path stem: writes <out>.json, <out>.csv and <out>.md (default: distillfss_out/bench, or .../speed)

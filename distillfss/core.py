@@ -141,7 +141,7 @@ def _losses(out) -> list:
 
 def fit(step_loss, params, steps: int, lr: float = 1e-3, opt: torch.optim.Optimizer | None = None,
         callbacks: Sequence[Callback] = (), progress: bool = False, desc: str = "training") -> dict:
-    "Train `params` for `steps` steps on the losses `step_loss(step)` returns (AdamW unless `opt` is given); the history."
+    "Train `params` for `steps` steps on the losses `step_loss(step)` gives (AdamW unless `opt` is given); the history."
     params = [p for p in params if p.requires_grad]
     if opt is None:
         if not params: raise ValueError("fit: no parameter to train (none requires a gradient)")

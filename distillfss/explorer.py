@@ -252,7 +252,8 @@ class Explorer:
         "The current picture as a matplotlib figure (from `prediction()`'s result when given)."
         dm, m = self.current, self.method.value
         it, p, pred = prediction or self.prediction()
-        sups = [(dm.item(s)["image"], dm.item(s)["mask"]) for s in dm.split.support] if not m.startswith("student") else None
+        with_supports = not m.startswith("student")
+        sups = [(dm.item(s)["image"], dm.item(s)["mask"]) for s in dm.split.support] if with_supports else None
         return explore_figure(it["image"], it["mask"], pred, p, dm.classes, self.cls.value, self.opacity.value,
                               f"{dm.name} / {self.image.value} / {METHODS[m].about}", supports=sups)
 

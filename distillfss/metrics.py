@@ -91,7 +91,7 @@ class Pairs:
 
 def evaluate(predict: Callable, ds, stems: Sequence | None = None, size: int | None = None,
              batch: int = 8) -> IoUAccumulator:
-    "Accumulate `predict` (list of inputs -> class-index masks) over `stems` of `ds` (a dataset or `Pairs`; all if None)."
+    "Accumulate `predict` (inputs -> class-index masks) over `stems` of `ds` (a dataset or `Pairs`; all if None)."
     stems = ds.stems if stems is None else list(stems)
     if len(stems) == 0: raise DataError(f"{getattr(ds, 'root', ds.name)}: no test images to score")
     acc = IoUAccumulator(ds.n_classes)
