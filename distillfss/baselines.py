@@ -13,7 +13,8 @@ import torch
 
 from .core import DataError, fit, set_seed
 from .data import load_domain, list_domains, split_support_test
-from .distill import seg_loss, binary_target, cycling_queries, teacher_targets, _no_dropout, _Cycler
+from .distill import seg_loss, binary_target, cycling_queries, teacher_targets, _Cycler
+from .teacher import set_dropout
 
 # %% auto #0
 __all__ = ['transfer', 'largest_k']
@@ -26,7 +27,7 @@ def transfer(teacher, support, steps: int | None = None, loss: str = "balanced",
     steps = steps or teacher.profile.distill_steps
     train_attention = teacher.profile.distill_attention if train_attention is None else train_attention
     if support.k < 2: raise DataError("Transfer needs at least 2 support images (each in turn is the query)")
-    tuned = copy.deepcopy(teacher); head = _no_dropout(tuned.model).train()
+    tuned = copy.deepcopy(teacher); head = set_dropout(tuned.model, 0.0, 0.0).train()
     if not train_attention: head.DCAMA_blocks.requires_grad_(False)
     idx = list(range(support.k)); feats, masks = support.feats, support.masks
     classes = [c for c in range(1, len(support.classes) + 1) if cycling_queries(masks, idx, c)]

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #c7721b1d
 from __future__ import annotations
-import contextlib, copy, math, os, random, subprocess, sys, tempfile
+import contextlib, copy, json, math, os, random, re, subprocess, sys, tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
@@ -18,7 +18,8 @@ from tqdm.auto import tqdm
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'IGNORE_INDEX', 'DataError', 'check_folder', 'check_output', 'output_file',
            'get_device', 'set_seed', 'CancelFit', 'Callback', 'FitRun', 'fit', 'Every', 'EarlyStopping', 'time_fn',
-           'peak_memory_mb', 'normalize', 'denormalize', 'check_mask', 'Episode', 'palette', 'overlay', 'show_masks']
+           'peak_memory_mb', 'markdown_cell', 'check_quoted', 'normalize', 'denormalize', 'check_mask', 'Episode',
+           'palette', 'overlay', 'show_masks']
 
 # %% ../nbs/00_core.ipynb #a277a1df
 class DataError(ValueError):
@@ -239,6 +240,23 @@ def peak_memory_mb(setup: str, stmt: str, device=None) -> float:
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if r.returncode: raise RuntimeError(f"peak_memory_mb: the measuring process failed:\n{r.stderr[-2000:]}")
     return float(r.stdout.strip().splitlines()[-1])
+
+# %% ../nbs/00_core.ipynb #c69f1107
+def markdown_cell(nb, start: str) -> str:
+    "The text of the markdown cell of notebook `nb` that starts with `start`, its line breaks made spaces."
+    cells = json.loads(Path(nb).read_text(encoding="utf-8"))["cells"]
+    found = [" ".join("".join(c["source"]).split()) for c in cells
+             if c["cell_type"] == "markdown" and "".join(c["source"]).startswith(start)]
+    if len(found) != 1: raise DataError(f"{nb}: {len(found)} markdown cells start with {start!r}, expected one")
+    return found[0]
+
+def check_quoted(text: str, phrases: Sequence[str], where: str = "the text", sources: str = ""):
+    "Each of `phrases` is in `text`, and every decimal number in `text` is in a phrase (or in `sources`)."
+    text = " ".join(text.split())
+    missing = [p for p in phrases if p not in text]
+    if missing: raise AssertionError(f"{where}: not in the text: {missing}")
+    stray = set(re.findall(r"\d+\.\d+", text)) - set(re.findall(r"\d+\.\d+", " ".join(phrases) + " " + sources))
+    if stray: raise AssertionError(f"{where}: figures without a stored source: {sorted(stray)}")
 
 # %% ../nbs/00_core.ipynb #0fe045ac
 def _stats(x: torch.Tensor, mean, std):

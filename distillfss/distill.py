@@ -17,6 +17,7 @@ from .core import (DataError, IGNORE_INDEX, EarlyStopping, set_seed, get_device,
                              fit)
 from .metrics import Pairs, evaluate
 from .student import Student
+from .teacher import set_dropout
 from .data import resize_image
 
 # %% auto #0
@@ -145,11 +146,6 @@ class _Cycler:
         out, self.pending[c] = sorted(self.pending[c][:self.batch]), self.pending[c][self.batch:]
         return out
 
-def _no_dropout(head):
-    for pe in getattr(head, "pe", []): pe.dropout.p = 0.0
-    for blk in getattr(head, "DCAMA_blocks", []): blk.dropout = 0.0
-    return head
-
 def distill_student(teacher, support, steps: int | None = None, objective: str = "refine", loss: str = "balanced", lr: float = 1e-3,
                     seed: int = 0, train_attention: bool | None = None, train_decoder: bool | None = None, batch: int = 8,
                     student: Student | None = None, classes: Sequence[int] | None = None, val_fraction: float = 0.2,
@@ -174,7 +170,7 @@ def distill_student(teacher, support, steps: int | None = None, objective: str =
     n_val = max(1, int(round(val_fraction * K))) if K >= min_val else 0
     val_idx, train_idx = sorted(order[:n_val].tolist()), sorted(order[n_val:].tolist())
     t_start = time.time()
-    head = _no_dropout(copy.deepcopy(teacher.model)).train()
+    head = set_dropout(copy.deepcopy(teacher.model), 0.0, 0.0).train()
     frozen = objective == "pure" or not train_attention
     if frozen: head.DCAMA_blocks.requires_grad_(False)
     targets = {c: teacher_targets(head, feats, masks, train_idx, c, batch) for c in classes} if frozen else {c: None for c in classes}

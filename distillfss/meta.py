@@ -14,14 +14,14 @@ import torch.nn.functional as F
 
 from .core import DataError, IGNORE_INDEX, set_seed, get_device, fit, Every
 from .metrics import Pairs, evaluate
+from .teacher import set_dropout
 
 # %% auto #0
 __all__ = ['PHOTOS', 'META_RECIPE', 'PASCAL_CLASSES', 'PASCAL_URLS', 'COCO_URLS', 'natural_photos', 'random_blob', 'crop',
            'window', 'EpisodePool', 'make_pool', 'sample_episode', 'init_matching', 'cache_features', 'balanced_ce',
-           'coarse_bce', 'episode_loss', 'episode_iou', 'split_appearances', 'set_dropout', 'meta_train',
-           'weights_path', 'save_head', 'read_weights', 'load_head', 'meta_teacher', 'meta_recipe', 'check_record',
-           'fold_classes', 'FoldEpisodes', 'pascal5i', 'coco_masks', 'coco20i', 'download_pascal', 'download_coco',
-           'meta_train_episodes']
+           'coarse_bce', 'episode_loss', 'episode_iou', 'split_appearances', 'meta_train', 'weights_path', 'save_head',
+           'read_weights', 'load_head', 'meta_teacher', 'meta_recipe', 'check_record', 'fold_classes', 'FoldEpisodes',
+           'pascal5i', 'coco_masks', 'coco20i', 'download_pascal', 'download_coco', 'meta_train_episodes']
 
 # %% ../nbs/05_meta_training.ipynb #d285f71b
 PHOTOS = ("astronaut", "brick", "camera", "chelsea", "coffee", "coins", "grass", "gravel", "hubble_deep_field", "moon",
@@ -186,14 +186,6 @@ def split_appearances(n_appearances: int, val_fraction: float = 0.2, seed: int =
     n_val = max(1, int(round(val_fraction * len(apps))))
     return sorted(apps[n_val:].tolist()), sorted(apps[:n_val].tolist())
 
-def set_dropout(teacher, pe_dropout: float | None = None, attention_dropout: float | None = None):
-    "Set the head's positional-encoding and attention dropout (None leaves one as it is)."
-    if pe_dropout is not None:
-        for pe in teacher.model.pe: pe.dropout.p = pe_dropout
-    if attention_dropout is not None:
-        for blk in teacher.model.DCAMA_blocks: blk.dropout = attention_dropout
-    return teacher
-
 def meta_train(teacher, pool: EpisodePool, steps: int = 1000, max_k: int = 5, lr: float = 1e-3,
                val_fraction: float = 0.2, seed: int = 0, val_every: int = 250, init: str | None = "matching",
                pe_dropout: float | None = 0.0, attention_dropout: float | None = 0.0, negatives: float = 0.0,
@@ -201,7 +193,7 @@ def meta_train(teacher, pool: EpisodePool, steps: int = 1000, max_k: int = 5, lr
     "Episodic training of `teacher`'s head on `pool` (backbone frozen, features cached); returns the history."
     # a fraction `negatives` of the queries do not show the target: the head must be able to answer "nothing here"
     set_seed(seed); rng = np.random.default_rng(seed)
-    set_dropout(teacher, pe_dropout, attention_dropout)
+    set_dropout(teacher.model, pe_dropout, attention_dropout)
     train_apps, val_apps = split_appearances(pool.n_appearances, val_fraction, seed)
     feats = cache_features(teacher, pool.images); masks = pool.masks.to(teacher.device)
     if init == "matching": init_matching(teacher, feats)
@@ -303,10 +295,13 @@ def meta_recipe(backbone: str, profile: str = "cpu", recipe: dict | None = None,
 
 def check_record(teacher, record: dict) -> dict:
     "Recompute a record's validation IoU (with and without supports) for `teacher` from the record alone."
-    r = record["recipe"]; pool = make_pool(**r["pool"])
-    feats = cache_features(teacher, pool.images); masks = pool.masks.to(teacher.device)
-    return dict(val_iou=episode_iou(teacher, feats, masks, pool, record["val_apps"], **r["val_episodes"]),
-                val_iou_zero_support=episode_iou(teacher, feats, masks, pool, record["val_apps"], zero_support=True, **r["val_episodes"]))
+    r = record["recipe"]; pool = make_pool(**r["pool"]); apps = record["val_apps"]
+    need = torch.tensor(sorted({i for a in apps for i in pool.images_with(a)}))   # what validation episodes can draw
+    feats = [f.new_zeros((len(pool.images), *f.shape[1:])).index_copy_(0, need.to(f.device), f)
+             for f in cache_features(teacher, pool.images[need])]
+    masks = pool.masks.to(teacher.device)
+    score = lambda zero: episode_iou(teacher, feats, masks, pool, apps, zero_support=zero, **r["val_episodes"])
+    return dict(val_iou=score(False), val_iou_zero_support=score(True))
 
 # %% ../nbs/05_meta_training.ipynb #4f5cdbd9
 PASCAL_CLASSES = ("aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow", "diningtable",
@@ -481,7 +476,7 @@ def meta_train_episodes(teacher, episodes: FoldEpisodes, steps: int = 10000, max
                         attention_dropout: float | None = 0.5, progress: bool = True) -> dict:
     "Episodic training of `teacher`'s head on `episodes` (features computed per step); IoU on `val` now and then."
     set_seed(seed); rng = np.random.default_rng(seed)
-    set_dropout(teacher, pe_dropout, attention_dropout)
+    set_dropout(teacher.model, pe_dropout, attention_dropout)
     size = teacher.profile.image_size
     def feats_of(k, r):
         si, sm, qi, qm, _ = episodes.sample(k, r, size)

@@ -91,14 +91,14 @@ class Pairs:
 
 def evaluate(predict: Callable, ds, stems: Sequence | None = None, size: int | None = None,
              batch: int = 8) -> IoUAccumulator:
-    "Accumulate `predict` (inputs -> class-index masks) over `stems` of `ds` (a dataset or `Pairs`; all if None)."
+    "Accumulate `predict` (inputs -> class-index masks; run without gradients) over `stems` of `ds` or of `Pairs`."
     stems = ds.stems if stems is None else list(stems)
     if len(stems) == 0: raise DataError(f"{getattr(ds, 'root', ds.name)}: no test images to score")
     acc = IoUAccumulator(ds.n_classes)
     for i in range(0, len(stems), batch):
         chunk = stems[i:i + batch]
         items = [ds[ds.index(s)] for s in chunk]
-        preds = predict([it["image"] for it in items])
+        with torch.no_grad(): preds = predict([it["image"] for it in items])   # scoring never needs gradients
         if len(preds) != len(items): raise DataError(f"the method returned {len(preds)} masks for {len(items)} images")
         for s, it, p_ in zip(chunk, items, preds): score(acc, torch.as_tensor(p_).cpu(), it["mask"], size, name=str(s))
     return acc

@@ -22,7 +22,7 @@ from .backbones import (BACKBONES, DEFAULT_BACKBONE, FrozenBackbone, Profile, We
 # %% auto #0
 __all__ = ['NO_SHOT_LOGIT', 'sinusoid_table', 'PositionalEncoding', 'attention_explicit', 'attention', 'DCAMABlock',
            'SupportMemory', 'DCAMAHead', 'chunk_shots', 'vote', 'merge_classes', 'SupportSet', 'DCAMATeacher',
-           'native_bf16', 'check_precision', 'match_state_dict', 'load_teacher_checkpoint']
+           'native_bf16', 'check_precision', 'match_state_dict', 'load_teacher_checkpoint', 'set_dropout']
 
 # %% ../nbs/04_teacher.ipynb #16afa07c
 def sinusoid_table(n: int, d: int) -> torch.Tensor:
@@ -370,3 +370,12 @@ def load_teacher_checkpoint(path, backbone: str = "swin_b", profile="paper", dev
 
 DCAMATeacher.describe = lambda self: f"DCAMATeacher({self.feature_extractor.name}, profile {self.profile.name!r})"
 DCAMATeacher.from_checkpoint = staticmethod(load_teacher_checkpoint)
+
+# %% ../nbs/04_teacher.ipynb #4184a174
+def set_dropout(head, pe: float | None = None, attention: float | None = None):
+    "Set a DCAMA head's positional-encoding and attention dropout (None leaves one as it is); returns the head."
+    if pe is not None:
+        for enc in head.pe: enc.dropout.p = pe
+    if attention is not None:
+        for blk in head.DCAMA_blocks: blk.dropout = attention
+    return head
