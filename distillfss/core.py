@@ -28,45 +28,63 @@ class DataError(ValueError):
 # %% ../nbs/00_core.ipynb #8dcd0ea8
 def _umask() -> int:
     "The process's umask: read where the system shows it (changing it to look is not thread-safe)."
-    try: return int(next(l for l in Path("/proc/self/status").read_text().split("\n") if l.startswith("Umask:"))[6:], 8)
+    try:
+        return int(next(l for l in Path("/proc/self/status").read_text().split("\n") if l.startswith("Umask:"))[6:], 8)
     except (OSError, StopIteration, ValueError, IndexError):
-        m = os.umask(0o022); os.umask(m)
+        m = os.umask(0o022)
+        os.umask(m)
         return m
+
 
 def check_folder(folder) -> Path:
     "Fail now if `folder` cannot take new files (missing ones are made when writing): a file in the way, no access."
-    d = Path(folder); probe = d
-    while not probe.exists():                 # the nearest folder that exists decides
-        if probe.is_symlink(): raise DataError(f"{probe}: a broken link, where a folder should be (for {d})")
+    d = Path(folder)
+    probe = d
+    while not probe.exists():  # the nearest folder that exists decides
+        if probe.is_symlink():
+            raise DataError(f"{probe}: a broken link, where a folder should be (for {d})")
         probe = probe.parent
     if not probe.is_dir():
         raise DataError(f"{probe}: is a file, where a folder should be" + (f" (for {d})" if probe != d else ""))
-    try: fd, name = tempfile.mkstemp(dir=probe, prefix=".distillfss-probe-"); os.close(fd); os.unlink(name)
+    try:
+        fd, name = tempfile.mkstemp(dir=probe, prefix=".distillfss-probe-")
+        os.close(fd)
+        os.unlink(name)
     except OSError as e:
         raise DataError(f"{probe}: cannot write there ({e.strerror or e}); choose another folder") from None
     return d
 
+
 def check_output(path, overwrite: bool = False, present_ok: bool = False) -> Path:
     "Fail now, before any work, if file `path` could not be written (or would replace a file without `overwrite`)."
     p = Path(path)
-    if not p.name or p.is_dir(): raise DataError(f"{p}: is a folder; give a file name")
-    if (p.exists() or p.is_symlink()) and (overwrite or not present_ok):     # present_ok: `output_file` keeps it
-        if not overwrite: raise DataError(f"{p}: exists; pass --overwrite (overwrite=True) to replace it")
-        if not p.is_file(): raise DataError(f"{p}: not a regular file; it cannot be replaced")
+    if not p.name or p.is_dir():
+        raise DataError(f"{p}: is a folder; give a file name")
+    if (p.exists() or p.is_symlink()) and (overwrite or not present_ok):  # present_ok: `output_file` keeps it
+        if not overwrite:
+            raise DataError(f"{p}: exists; pass --overwrite (overwrite=True) to replace it")
+        if not p.is_file():
+            raise DataError(f"{p}: not a regular file; it cannot be replaced")
         if not p.stat().st_mode & 0o222:
             raise DataError(f"{p}: is read-only; make it writable to replace it, or choose another name")
     check_folder(p.parent)
     return p
 
+
 def _link_new(src, dst):
     "Give file `src` the new name `dst` too; FileExistsError if `dst` exists."
-    try: os.link(src, dst)
-    except FileExistsError: raise
-    except OSError:                    # no hard links here (FAT, some network drives): claim the name, then move in
-        os.close(os.open(dst, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)); os.replace(src, dst)
+    try:
+        os.link(src, dst)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links here (FAT, some network drives): claim the name, then move in
+        os.close(os.open(dst, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        os.replace(src, dst)
+
 
 def _free_name(p: Path) -> Path:
     return next(q for i in range(1, 10_000) if not (q := p.with_name(f"{p.stem}-{i}{p.suffix}")).exists())
+
 
 @contextlib.contextmanager
 def output_file(path, overwrite: bool = False):
@@ -74,19 +92,26 @@ def output_file(path, overwrite: bool = False):
     p = Path(path)
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=f".tmp{p.suffix}"); os.close(fd)
-    except OSError as e: raise DataError(f"{p}: cannot write there ({e.strerror or e}); nothing was written") from None
+        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=f".tmp{p.suffix}")
+        os.close(fd)
+    except OSError as e:
+        raise DataError(f"{p}: cannot write there ({e.strerror or e}); nothing was written") from None
     tmp = Path(tmp)
     try:
         yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())      # mkstemp made it private; the result gets the usual mode
-        if overwrite: os.replace(tmp, p)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp made it private; the result gets the usual mode
+        if overwrite:
+            os.replace(tmp, p)
         else:
-            try: _link_new(tmp, p)            # fails if `path` appeared while we worked: never replace it silently
+            try:
+                _link_new(tmp, p)  # fails if `path` appeared while we worked: never replace it silently
             except FileExistsError:
-                kept = _free_name(p); _link_new(tmp, kept)
-                raise DataError(f"{p}: already exists and was left untouched (another run may have written it "
-                                f"meanwhile); the new result is in {kept}") from None
+                kept = _free_name(p)
+                _link_new(tmp, kept)
+                raise DataError(
+                    f"{p}: already exists and was left untouched (another run may have written it "
+                    f"meanwhile); the new result is in {kept}"
+                ) from None
     except OSError as e:
         raise DataError(f"{p}: could not write ({e.strerror or e}); nothing was written") from None
     finally:
@@ -102,8 +127,10 @@ def get_device(device: str | torch.device | None = None) -> torch.device:
     "The `torch.device` for `device`; `None` or `'auto'` picks CUDA when available, else CPU."
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try: device = torch.device(device)
-    except (RuntimeError, TypeError) as e: raise DataError(f"unknown device {device!r} (use 'cpu', 'cuda', 'cuda:0', 'mps' or 'auto')") from e
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise DataError(f"unknown device {device!r} (use 'cpu', 'cuda', 'cuda:0', 'mps' or 'auto')") from e
     if device.type == "cuda" and not torch.cuda.is_available():
         raise DataError(f"device {device} requested but CUDA is not available on this machine; use device='cpu'")
     if device.type == "mps" and not torch.backends.mps.is_available():
@@ -113,85 +140,129 @@ def get_device(device: str | torch.device | None = None) -> torch.device:
 # %% ../nbs/00_core.ipynb #2720c8f3
 def set_seed(seed: int = 0, deterministic: bool = False) -> torch.Generator:
     "Seed `random`, NumPy and torch (all devices); return a CPU `torch.Generator` seeded with `seed`."
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
-    if deterministic: torch.use_deterministic_algorithms(True, warn_only=True)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    if deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
     return torch.Generator().manual_seed(seed)
 
 # %% ../nbs/00_core.ipynb #788ab1ad
 class CancelFit(Exception):
     "Raised by a callback to end `fit` after the step just done."
 
+
 class Callback:
     "Hooks that `fit` calls with its `FitRun`: before the first step, after every step, after the last."
-    def before_fit(self, run): pass
-    def after_step(self, run): pass
-    def after_fit(self, run): pass
+
+    def before_fit(self, run):
+        pass
+
+    def after_step(self, run):
+        pass
+
+    def after_fit(self, run):
+        pass
+
 
 @dataclass
 class FitRun:
     "What `fit` shares with its callbacks: the optimiser, the number of steps, the step just done, the history."
+
     opt: torch.optim.Optimizer
     steps: int
     step: int = 0
     history: dict = field(default_factory=lambda: dict(loss=[]))
 
+
 def _losses(out) -> list:
     "A step function's result as a lazy sequence of loss tensors: None, one tensor, or an iterable of them."
-    if out is None: return []
+    if out is None:
+        return []
     return [out] if torch.is_tensor(out) else out
 
-def fit(step_loss, params, steps: int, lr: float = 1e-3, opt: torch.optim.Optimizer | None = None,
-        callbacks: Sequence[Callback] = (), progress: bool = False, desc: str = "training") -> dict:
+
+def fit(
+    step_loss,
+    params,
+    steps: int,
+    lr: float = 1e-3,
+    opt: torch.optim.Optimizer | None = None,
+    callbacks: Sequence[Callback] = (),
+    progress: bool = False,
+    desc: str = "training",
+) -> dict:
     "Train `params` for `steps` steps on the losses `step_loss(step)` gives (AdamW unless `opt` is given); the history."
     params = [p for p in params if p.requires_grad]
     if opt is None:
-        if not params: raise ValueError("fit: no parameter to train (none requires a gradient)")
+        if not params:
+            raise ValueError("fit: no parameter to train (none requires a gradient)")
         opt = torch.optim.AdamW(params, lr=lr)
     run = FitRun(opt, steps)
-    for cb in callbacks: cb.before_fit(run)
+    for cb in callbacks:
+        cb.before_fit(run)
     bar = tqdm(range(steps), disable=not progress, desc=desc)
     for step in bar:
         run.step = step + 1
         opt.zero_grad()
         total = None
-        for loss in _losses(step_loss(step)):       # each loss is backpropagated as soon as it is made
+        for loss in _losses(step_loss(step)):  # each loss is backpropagated as soon as it is made
             loss.backward()
             total = (total or 0.0) + float(loss.detach())
-        if total is None: continue                   # nothing to learn from at this step
+        if total is None:
+            continue  # nothing to learn from at this step
         if not math.isfinite(total):
-            raise FloatingPointError(f"non-finite loss at step {step}: lower the learning rate (now {lr}) "
-                                     "or check the images and masks")
+            raise FloatingPointError(
+                f"non-finite loss at step {step}: lower the learning rate (now {lr}) " "or check the images and masks"
+            )
         opt.step()
         run.history["loss"].append(total)
-        if progress: bar.set_postfix(loss=f"{np.mean(run.history['loss'][-10:]):.3f}")
+        if progress:
+            bar.set_postfix(loss=f"{np.mean(run.history['loss'][-10:]):.3f}")
         try:
-            for cb in callbacks: cb.after_step(run)
-        except CancelFit: break
-    for cb in callbacks: cb.after_fit(run)
+            for cb in callbacks:
+                cb.after_step(run)
+        except CancelFit:
+            break
+    for cb in callbacks:
+        cb.after_fit(run)
     return run.history
 
 # %% ../nbs/00_core.ipynb #034da9cd
 class Every(Callback):
     "Record `(step, score())` in `history[name]` every `every` steps and after the last step."
+
     def __init__(self, every: int, score, name: str = "val"):
-        if every < 1: raise ValueError(f"every must be >= 1, got {every}")
+        if every < 1:
+            raise ValueError(f"every must be >= 1, got {every}")
         self.every, self.score, self.name = every, score, name
-    def before_fit(self, run): run.history.setdefault(self.name, [])
-    def due(self, run) -> bool: return run.step % self.every == 0 or run.step == run.steps
+
+    def before_fit(self, run):
+        run.history.setdefault(self.name, [])
+
+    def due(self, run) -> bool:
+        return run.step % self.every == 0 or run.step == run.steps
+
     def after_step(self, run):
-        if self.due(run): run.history[self.name].append((run.step, float(self.score())))
+        if self.due(run):
+            run.history[self.name].append((run.step, float(self.score())))
+
 
 class EarlyStopping(Every):
     "Score every `every` steps; keep `model`'s best weights, stop after `patience` scores without a gain, restore them."
+
     def __init__(self, model: torch.nn.Module, every: int, score, patience: int = 4, name: str = "val"):
         super().__init__(every, score, name)
         self.model, self.patience = model, patience
+
     def before_fit(self, run):
         super().before_fit(run)
         self.best, self.state, self.bad = -math.inf, None, 0
         run.history.update(best_step=None, stopped=None)
+
     def after_step(self, run):
-        if not self.due(run): return
+        if not self.due(run):
+            return
         super().after_step(run)
         v = run.history[self.name][-1][1]
         if v > self.best:
@@ -202,14 +273,17 @@ class EarlyStopping(Every):
         if self.bad >= self.patience:
             run.history["stopped"] = run.step
             raise CancelFit
+
     def after_fit(self, run):
-        if self.state is not None: self.model.load_state_dict(self.state)
+        if self.state is not None:
+            self.model.load_state_dict(self.state)
 
 # %% ../nbs/00_core.ipynb #b8fbd2be
 def time_fn(fn, warmup: int = 2, min_run_time: float = 0.2) -> float:
     "Median seconds of one call of `fn()`, after `warmup` untimed calls, over at least `min_run_time` s of calls."
-    for _ in range(warmup): fn()
-    timer = Timer("fn()", globals=dict(fn=fn), num_threads=torch.get_num_threads())   # syncs CUDA, keeps threads
+    for _ in range(warmup):
+        fn()
+    timer = Timer("fn()", globals=dict(fn=fn), num_threads=torch.get_num_threads())  # syncs CUDA, keeps threads
     return float(timer.blocked_autorange(min_run_time=min_run_time).median)
 
 # %% ../nbs/00_core.ipynb #361e8973
@@ -217,8 +291,10 @@ def _peak_mb(vm_status: str | None, ru_maxrss: int, platform: str) -> float:
     "The resident peak in MB: `VmHWM` of /proc/self/status on Linux, else `ru_maxrss` (bytes on macOS, KB elsewhere)."
     if vm_status:
         for line in vm_status.splitlines():
-            if line.startswith("VmHWM:"): return int(line.split()[1]) / 1024
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return ru_maxrss / (2**20 if platform == "darwin" else 1024)
+
 
 _PEAK_SCRIPT = """
 import gc, os, resource, sys, torch
@@ -234,42 +310,57 @@ else:
     print(_peak_mb(status, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, sys.platform))
 """
 
+
 def peak_memory_mb(setup: str, stmt: str, device=None) -> float:
     "Peak memory (MB) of a fresh Python process that runs the code `setup`, then `stmt` once without gradients."
     code = _PEAK_SCRIPT.format(device=str(get_device(device)), setup=setup, stmt=stmt)
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    if r.returncode: raise RuntimeError(f"peak_memory_mb: the measuring process failed:\n{r.stderr[-2000:]}")
+    if r.returncode:
+        raise RuntimeError(f"peak_memory_mb: the measuring process failed:\n{r.stderr[-2000:]}")
     return float(r.stdout.strip().splitlines()[-1])
 
 # %% ../nbs/00_core.ipynb #c69f1107
 def markdown_cell(nb, start: str) -> str:
     "The text of the markdown cell of notebook `nb` that starts with `start`, its line breaks made spaces."
     cells = json.loads(Path(nb).read_text(encoding="utf-8"))["cells"]
-    found = [" ".join("".join(c["source"]).split()) for c in cells
-             if c["cell_type"] == "markdown" and "".join(c["source"]).startswith(start)]
-    if len(found) != 1: raise DataError(f"{nb}: {len(found)} markdown cells start with {start!r}, expected one")
+    found = [
+        " ".join("".join(c["source"]).split())
+        for c in cells
+        if c["cell_type"] == "markdown" and "".join(c["source"]).startswith(start)
+    ]
+    if len(found) != 1:
+        raise DataError(f"{nb}: {len(found)} markdown cells start with {start!r}, expected one")
     return found[0]
+
 
 def check_quoted(text: str, phrases: Sequence[str], where: str = "the text", sources: str = ""):
     "Each of `phrases` is in `text`, and every decimal number in `text` is in a phrase (or in `sources`)."
     text = " ".join(text.split())
     missing = [p for p in phrases if p not in text]
-    if missing: raise AssertionError(f"{where}: not in the text: {missing}")
+    if missing:
+        raise AssertionError(f"{where}: not in the text: {missing}")
     stray = set(re.findall(r"\d+\.\d+", text)) - set(re.findall(r"\d+\.\d+", " ".join(phrases) + " " + sources))
-    if stray: raise AssertionError(f"{where}: figures without a stored source: {sorted(stray)}")
+    if stray:
+        raise AssertionError(f"{where}: figures without a stored source: {sorted(stray)}")
 
 # %% ../nbs/00_core.ipynb #0fe045ac
 def _stats(x: torch.Tensor, mean, std):
     shape = (3, 1, 1)
-    return (torch.tensor(mean, dtype=x.dtype, device=x.device).view(shape),
-            torch.tensor(std, dtype=x.dtype, device=x.device).view(shape))
+    return (
+        torch.tensor(mean, dtype=x.dtype, device=x.device).view(shape),
+        torch.tensor(std, dtype=x.dtype, device=x.device).view(shape),
+    )
+
 
 def normalize(x: torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> torch.Tensor:
     "Normalise float images `(..., 3, H, W)` in [0, 1] with per-channel `mean` and `std` (ImageNet by default)."
-    if not x.dtype.is_floating_point: raise DataError(f"normalize expects float images in [0, 1], got dtype {x.dtype} (divide uint8 images by 255)")
-    if x.shape[-3] != 3: raise DataError(f"normalize expects 3 channels at dim -3, got shape {tuple(x.shape)}")
+    if not x.dtype.is_floating_point:
+        raise DataError(f"normalize expects float images in [0, 1], got dtype {x.dtype} (divide uint8 images by 255)")
+    if x.shape[-3] != 3:
+        raise DataError(f"normalize expects 3 channels at dim -3, got shape {tuple(x.shape)}")
     m, s = _stats(x, mean, std)
     return (x - m) / s
+
 
 def denormalize(x: torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> torch.Tensor:
     "Undo `normalize`."
@@ -286,14 +377,17 @@ def check_mask(mask: torch.Tensor, n_classes: int, name: str = "mask") -> torch.
     if len(bad):
         shown = ", ".join(str(int(v)) for v in bad[:8])
         hint = " (for a binary 0/non-zero mask, read it with binary=True)" if n_classes == 1 else ""
-        raise DataError(f"{name}: mask values {{{shown}}} are outside 0..{n_classes} and {IGNORE_INDEX} "
-                        f"({n_classes} foreground class{'es' if n_classes != 1 else ''}){hint}")
+        raise DataError(
+            f"{name}: mask values {{{shown}}} are outside 0..{n_classes} and {IGNORE_INDEX} "
+            f"({n_classes} foreground class{'es' if n_classes != 1 else ''}){hint}"
+        )
     return mask
 
 # %% ../nbs/00_core.ipynb #06fe147b
 @dataclass
 class Episode:
     "A few-shot episode: `support_images` (K,3,H,W), `support_masks` (K,H,W), `query_images` (Q,3,H,W), optional `query_masks`, `classes`."
+
     support_images: torch.Tensor
     support_masks: torch.Tensor
     query_images: torch.Tensor
@@ -304,34 +398,56 @@ class Episode:
 
     def __post_init__(self):
         si, sm, qi, qm = self.support_images, self.support_masks, self.query_images, self.query_masks
-        if isinstance(self.classes, str): raise DataError(f"Episode: classes must be a list of names, got the string {self.classes!r}")
+        if isinstance(self.classes, str):
+            raise DataError(f"Episode: classes must be a list of names, got the string {self.classes!r}")
         for t, what in ((si, "support_images"), (qi, "query_images")):
-            if not t.dtype.is_floating_point: raise DataError(f"Episode: {what} must be float images in [0, 1], got {t.dtype}")
+            if not t.dtype.is_floating_point:
+                raise DataError(f"Episode: {what} must be float images in [0, 1], got {t.dtype}")
         if si.ndim != 4 or len(si) == 0:
-            raise DataError(f"Episode: empty support set or wrong support_images shape {tuple(si.shape)} (expected K>=1, 3, H, W)")
-        if qi.ndim != 4 or qi.shape[1] != 3: raise DataError(f"Episode: query_images must be (Q, 3, H, W), got {tuple(qi.shape)}")
-        if si.shape[1] != 3: raise DataError(f"Episode: support_images must be (K, 3, H, W), got {tuple(si.shape)}")
+            raise DataError(
+                f"Episode: empty support set or wrong support_images shape {tuple(si.shape)} (expected K>=1, 3, H, W)"
+            )
+        if qi.ndim != 4 or qi.shape[1] != 3:
+            raise DataError(f"Episode: query_images must be (Q, 3, H, W), got {tuple(qi.shape)}")
+        if si.shape[1] != 3:
+            raise DataError(f"Episode: support_images must be (K, 3, H, W), got {tuple(si.shape)}")
         if sm.shape != (si.shape[0], *si.shape[2:]):
-            raise DataError(f"Episode: support_masks shape {tuple(sm.shape)} does not match support_images {tuple(si.shape)}")
+            raise DataError(
+                f"Episode: support_masks shape {tuple(sm.shape)} does not match support_images {tuple(si.shape)}"
+            )
         if qi.shape[2:] != si.shape[2:]:
-            raise DataError(f"Episode: query size {tuple(qi.shape[2:])} differs from support size {tuple(si.shape[2:])}; resize first")
+            raise DataError(
+                f"Episode: query size {tuple(qi.shape[2:])} differs from support size {tuple(si.shape[2:])}; resize first"
+            )
         if qm is not None and qm.shape != (qi.shape[0], *qi.shape[2:]):
-            raise DataError(f"Episode: query_masks shape {tuple(qm.shape)} does not match query_images {tuple(qi.shape)}")
+            raise DataError(
+                f"Episode: query_masks shape {tuple(qm.shape)} does not match query_images {tuple(qi.shape)}"
+            )
         self.classes = list(self.classes)
         check_mask(sm, len(self.classes), "Episode.support_masks")
-        if qm is not None: check_mask(qm, len(self.classes), "Episode.query_masks")
+        if qm is not None:
+            check_mask(qm, len(self.classes), "Episode.query_masks")
 
     @property
-    def k(self) -> int: "Number of support images (shots)."; return len(self.support_images)
+    def k(self) -> int:
+        "Number of support images (shots)."
+        return len(self.support_images)
+
     @property
-    def n_classes(self) -> int: "Number of foreground classes."; return len(self.classes)
+    def n_classes(self) -> int:
+        "Number of foreground classes."
+        return len(self.classes)
 
     def to(self, device) -> "Episode":
         "A copy with every tensor on `device`."
         d = get_device(device)
-        return replace(self, support_images=self.support_images.to(d), support_masks=self.support_masks.to(d),
-                       query_images=self.query_images.to(d),
-                       query_masks=None if self.query_masks is None else self.query_masks.to(d))
+        return replace(
+            self,
+            support_images=self.support_images.to(d),
+            support_masks=self.support_masks.to(d),
+            query_images=self.query_images.to(d),
+            query_masks=None if self.query_masks is None else self.query_masks.to(d),
+        )
 
     def shots_with(self, c: int) -> list[int]:
         "Indices of the supports whose mask contains class `c` (1-based class index)."
@@ -339,42 +455,76 @@ class Episode:
 
     def for_class(self, c: int) -> "Episode":
         "The binary episode of class `c`: `c` -> 1, other classes -> 0, ignore stays 255."
-        if not 1 <= c <= self.n_classes: raise DataError(f"class index {c} outside 1..{self.n_classes}")
-        def bin_(m): return None if m is None else torch.where(m == IGNORE_INDEX, m, (m == c).to(m.dtype))
-        return replace(self, support_masks=bin_(self.support_masks), query_masks=bin_(self.query_masks),
-                       classes=[self.classes[c - 1]])
+        if not 1 <= c <= self.n_classes:
+            raise DataError(f"class index {c} outside 1..{self.n_classes}")
+
+        def bin_(m):
+            return None if m is None else torch.where(m == IGNORE_INDEX, m, (m == c).to(m.dtype))
+
+        return replace(
+            self,
+            support_masks=bin_(self.support_masks),
+            query_masks=bin_(self.query_masks),
+            classes=[self.classes[c - 1]],
+        )
 
 # %% ../nbs/00_core.ipynb #b9685b1b
-_BASE = np.array([[230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48], [145, 30, 180],
-                  [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 212], [0, 128, 128], [170, 110, 40]], np.uint8)
+_BASE = np.array(
+    [
+        [230, 25, 75],
+        [60, 180, 75],
+        [255, 225, 25],
+        [0, 130, 200],
+        [245, 130, 48],
+        [145, 30, 180],
+        [70, 240, 240],
+        [240, 50, 230],
+        [210, 245, 60],
+        [250, 190, 212],
+        [0, 128, 128],
+        [170, 110, 40],
+    ],
+    np.uint8,
+)
+
 
 def palette(n: int) -> np.ndarray:
     "`(n+1, 3)` uint8 colours: row 0 (background) black, rows 1..n distinct class colours."
     cols = [_BASE[i % len(_BASE)] // (1 + i // len(_BASE)) for i in range(n)]
     return np.concatenate([np.zeros((1, 3), np.uint8), np.array(cols, np.uint8).reshape(-1, 3)])
 
+
 def _to_hwc(image) -> np.ndarray:
     "An image as (H, W, 3) floats in [0, 1]: tensors (C,H,W) are float in [0, 1]; uint8 arrays are scaled by 255."
     if isinstance(image, torch.Tensor):
         x = image.detach().cpu()
         x = (x.float() / 255 if x.dtype == torch.uint8 else x.float()).numpy()
-        if x.ndim == 3: x = x.transpose(1, 2, 0)
+        if x.ndim == 3:
+            x = x.transpose(1, 2, 0)
     else:
-        a = np.asarray(image); x = a.astype(np.float32) / 255 if a.dtype == np.uint8 else a.astype(np.float32)
-    if x.ndim == 2: x = x[..., None]
-    if x.shape[-1] == 4: x = x[..., :3]
-    if x.shape[-1] == 1: x = np.repeat(x, 3, -1)
-    if x.ndim != 3 or x.shape[-1] != 3: raise DataError(f"cannot draw an image of shape {tuple(image.shape)}")
+        a = np.asarray(image)
+        x = a.astype(np.float32) / 255 if a.dtype == np.uint8 else a.astype(np.float32)
+    if x.ndim == 2:
+        x = x[..., None]
+    if x.shape[-1] == 4:
+        x = x[..., :3]
+    if x.shape[-1] == 1:
+        x = np.repeat(x, 3, -1)
+    if x.ndim != 3 or x.shape[-1] != 3:
+        raise DataError(f"cannot draw an image of shape {tuple(image.shape)}")
     return np.clip(x, 0, 1)
+
 
 def overlay(image, mask, n_classes: int | None = None, alpha: float = 0.5) -> np.ndarray:
     "Blend class-index `mask` (H,W) over `image` ((3,H,W) tensor in [0,1] or (H,W[,3]) array) -> (H,W,3) uint8."
     img = _to_hwc(image)
     m = mask.detach().cpu().numpy() if isinstance(mask, torch.Tensor) else np.asarray(mask)
-    if m.shape != img.shape[:2]: raise DataError(f"overlay: mask {m.shape} and image {img.shape[:2]} differ in size")
+    if m.shape != img.shape[:2]:
+        raise DataError(f"overlay: mask {m.shape} and image {img.shape[:2]} differ in size")
     top = int(m[m != IGNORE_INDEX].max(initial=0))
     n = n_classes if n_classes is not None else top
-    if top > n: raise DataError(f"overlay: mask value {top} but only {n} classes")
+    if top > n:
+        raise DataError(f"overlay: mask value {top} but only {n} classes")
     cols = palette(max(n, 1)).astype(np.float32) / 255
     out = img.copy()
     fg = (m > 0) & (m != IGNORE_INDEX)
@@ -384,25 +534,46 @@ def overlay(image, mask, n_classes: int | None = None, alpha: float = 0.5) -> np
     return (out * 255).round().astype(np.uint8)
 
 # %% ../nbs/00_core.ipynb #9e7aad98
-def show_masks(images, masks, titles=None, n_classes: int | None = None, ncols: int = 4, size: float = 2.5,
-               alpha: float = 0.5, legend: Sequence[str] | None = None, title: str | None = None):
+def show_masks(
+    images,
+    masks,
+    titles=None,
+    n_classes: int | None = None,
+    ncols: int = 4,
+    size: float = 2.5,
+    alpha: float = 0.5,
+    legend: Sequence[str] | None = None,
+    title: str | None = None,
+):
     "Grid of overlays of `masks` on `images` (None: image only); `legend` names the classes. Returns the figure."
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
+
     n = len(images)
-    if n == 0 or len(masks) != n: raise DataError(f"show_masks: {n} images and {len(masks)} masks (need the same, at least one)")
-    ncols = min(ncols, n); nrows = -(-n // ncols)
-    if n_classes is None and legend is not None: n_classes = len(legend)
+    if n == 0 or len(masks) != n:
+        raise DataError(f"show_masks: {n} images and {len(masks)} masks (need the same, at least one)")
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    if n_classes is None and legend is not None:
+        n_classes = len(legend)
     fig, axs = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
-    for ax in axs.flat: ax.axis("off")
+    for ax in axs.flat:
+        ax.axis("off")
     for i, (img, m) in enumerate(zip(images, masks)):
         ax = axs.flat[i]
         ax.imshow(overlay(img, m, n_classes, alpha) if m is not None else _to_hwc(img))
-        if titles is not None: ax.set_title(str(titles[i]), fontsize=8)
+        if titles is not None:
+            ax.set_title(str(titles[i]), fontsize=8)
     if legend:
         cols = palette(len(legend))[1:] / 255
-        fig.legend(handles=[Patch(color=c, label=l) for c, l in zip(cols, legend)], loc="lower center",
-                   ncol=min(len(legend), 6), fontsize=8, frameon=False)
-    if title: fig.suptitle(title, fontsize=10)
+        fig.legend(
+            handles=[Patch(color=c, label=l) for c, l in zip(cols, legend)],
+            loc="lower center",
+            ncol=min(len(legend), 6),
+            fontsize=8,
+            frameon=False,
+        )
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout(rect=(0, 0.08 / nrows if legend else 0, 1, 1))
     return fig

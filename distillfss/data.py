@@ -24,117 +24,166 @@ __all__ = ['IMAGE_EXTS', 'MAX_PIXELS', 'read_image', 'read_mask', 'resize_image'
 
 # %% ../nbs/01_data.ipynb #6baa877c
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
-MAX_PIXELS = 2**26   # 67 megapixels (8192 x 8192); larger images are refused before their pixels are decoded
+MAX_PIXELS = 2**26  # 67 megapixels (8192 x 8192); larger images are refused before their pixels are decoded
+
 
 def _check_size(path: Path, what: str, shape: tuple, wh: tuple | None = None):
     "Refuse a declared size above `MAX_PIXELS` (channels not counted) or without pixels, before decoding."
     dims = list(shape)
-    if len(dims) >= 3 and dims[-1] <= 4: dims = dims[:-1]          # channels last
-    elif len(dims) >= 3 and dims[0] <= 4: dims = dims[1:]          # channels first
+    if len(dims) >= 3 and dims[-1] <= 4:
+        dims = dims[:-1]  # channels last
+    elif len(dims) >= 3 and dims[0] <= 4:
+        dims = dims[1:]  # channels first
     n = math.prod(dims)
     size = f"{wh[0]}x{wh[1]} (WxH)" if wh else f"shape {tuple(shape)}"
-    if n == 0: raise DataError(f"{path}: {what} has no pixels ({size})")
+    if n == 0:
+        raise DataError(f"{path}: {what} has no pixels ({size})")
     if n > MAX_PIXELS:
-        raise DataError(f"{path}: {what} of {size} has {n:,} pixels, above the limit of {MAX_PIXELS:,} "
-                        "(distillfss.data.MAX_PIXELS); downscale it first")
+        raise DataError(
+            f"{path}: {what} of {size} has {n:,} pixels, above the limit of {MAX_PIXELS:,} "
+            "(distillfss.data.MAX_PIXELS); downscale it first"
+        )
+
 
 def _orient(a: np.ndarray, orientation: int, y: int = 0, x: int = 1) -> np.ndarray:
     "Apply a TIFF/EXIF orientation (1-8) to the axes `y`, `x` of `a`, as `PIL.ImageOps.exif_transpose` does."
-    if orientation in (5, 7): a = a.swapaxes(y, x)
+    if orientation in (5, 7):
+        a = a.swapaxes(y, x)
     k = {3: 2, 6: -1, 7: 2, 8: 1}.get(orientation, 0)
-    if k: a = np.rot90(a, k, axes=(y, x))
-    if orientation in (2, 4): a = np.flip(a, x if orientation == 2 else y)
+    if k:
+        a = np.rot90(a, k, axes=(y, x))
+    if orientation in (2, 4):
+        a = np.flip(a, x if orientation == 2 else y)
     return np.ascontiguousarray(a)
+
 
 def _tiff_array(path: Path, what: str) -> tuple[np.ndarray, bool]:
     import tifffile
-    log = logging.getLogger("tifffile"); level = log.level
-    log.setLevel(logging.CRITICAL)                   # a damaged file is reported once, by the DataError
-    try: return _tiff_read(tifffile.TiffFile(path), path, what)
-    finally: log.setLevel(level)
+
+    log = logging.getLogger("tifffile")
+    level = log.level
+    log.setLevel(logging.CRITICAL)  # a damaged file is reported once, by the DataError
+    try:
+        return _tiff_read(tifffile.TiffFile(path), path, what)
+    finally:
+        log.setLevel(level)
+
 
 def _tiff_read(tf, path: Path, what: str) -> tuple[np.ndarray, bool]:
     with tf:
-        if not tf.series: raise DataError(f"{path}: {what} TIFF holds no image")
+        if not tf.series:
+            raise DataError(f"{path}: {what} TIFF holds no image")
         s, page = tf.series[0], tf.pages[0]
         _check_size(path, what, s.shape)
         a = np.asarray(s.asarray())
         o = page.tags.get("Orientation")
         if o is not None and int(o.value) in range(2, 9) and "Y" in s.axes and "X" in s.axes:
             a = _orient(a, int(o.value), s.axes.index("Y"), s.axes.index("X"))
-        return a, int(page.compression) in (6, 7)                  # (old-style) JPEG compression is lossy
+        return a, int(page.compression) in (6, 7)  # (old-style) JPEG compression is lossy
+
 
 def _pillow_array(path: Path, what: str) -> tuple[np.ndarray, bool]:
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")                           # odd metadata is no reason to print anything ...
-        warnings.simplefilter("error", Image.DecompressionBombWarning)   # ... but a huge image is refused
+        warnings.simplefilter("ignore")  # odd metadata is no reason to print anything ...
+        warnings.simplefilter("error", Image.DecompressionBombWarning)  # ... but a huge image is refused
         with Image.open(path) as im:
             _check_size(path, what, im.size[::-1], im.size)
             lossy = im.format in ("JPEG", "MPO")
-            im = ImageOps.exif_transpose(im)                       # pixels as a viewer shows them (loads the image)
-            if im.mode == "1": return np.asarray(im, dtype=bool), lossy
-            if im.mode in ("CMYK", "YCbCr", "HSV", "LAB"): im = im.convert("RGB")
-            if what == "image" and im.mode == "P": im = im.convert("RGBA" if "transparency" in im.info else "RGB")
+            im = ImageOps.exif_transpose(im)  # pixels as a viewer shows them (loads the image)
+            if im.mode == "1":
+                return np.asarray(im, dtype=bool), lossy
+            if im.mode in ("CMYK", "YCbCr", "HSV", "LAB"):
+                im = im.convert("RGB")
+            if what == "image" and im.mode == "P":
+                im = im.convert("RGBA" if "transparency" in im.info else "RGB")
             return np.asarray(im), lossy
+
 
 def _load_array(path: Path, what: str) -> tuple[np.ndarray, bool]:
     "Pixels of `path` (upright, as a viewer shows them; palette images keep their indices) and whether it is JPEG."
-    if not path.exists(): raise DataError(f"{path}: {what} file not found")
-    if not path.is_file(): raise DataError(f"{path}: {what} is not a regular file")
-    if path.stat().st_size == 0: raise DataError(f"{path}: cannot read {what}: the file is empty (0 bytes)")
+    if not path.exists():
+        raise DataError(f"{path}: {what} file not found")
+    if not path.is_file():
+        raise DataError(f"{path}: {what} is not a regular file")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: cannot read {what}: the file is empty (0 bytes)")
     try:
         a, lossy = (_tiff_array if path.suffix.lower() in (".tif", ".tiff") else _pillow_array)(path, what)
-    except DataError: raise
+    except DataError:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         n = re.search(r"\((\d+) pixels\)", str(e))
-        raise DataError(f"{path}: {what} has {int(n.group(1)) if n else 'too many':,} pixels, above the limit of "
-                        f"{MAX_PIXELS:,} (distillfss.data.MAX_PIXELS); downscale it first") from None
-    except MemoryError: raise DataError(f"{path}: {what} does not fit in memory") from None
+        raise DataError(
+            f"{path}: {what} has {int(n.group(1)) if n else 'too many':,} pixels, above the limit of "
+            f"{MAX_PIXELS:,} (distillfss.data.MAX_PIXELS); downscale it first"
+        ) from None
+    except MemoryError:
+        raise DataError(f"{path}: {what} does not fit in memory") from None
     except UnidentifiedImageError:
         why = f"not a valid image file (damaged, or not really {path.suffix})"
         raise DataError(f"{path}: cannot read {what}: {why}") from None
-    except Exception as e:          # decoders raise many kinds on damaged or hostile files; each is this file's problem
+    except Exception as e:  # decoders raise many kinds on damaged or hostile files; each is this file's problem
         raise DataError(f"{path}: cannot read {what} ({type(e).__name__}: {e})") from None
-    if a.dtype.byteorder not in ("=", "|"): a = a.astype(a.dtype.newbyteorder("="))   # big-endian 16-bit PNG/TIFF
-    if a.dtype.kind not in "biuf": raise DataError(f"{path}: unsupported {what} pixel type {a.dtype}")
-    if a.size == 0: raise DataError(f"{path}: {what} has no pixels (shape {a.shape})")
+    if a.dtype.byteorder not in ("=", "|"):
+        a = a.astype(a.dtype.newbyteorder("="))  # big-endian 16-bit PNG/TIFF
+    if a.dtype.kind not in "biuf":
+        raise DataError(f"{path}: unsupported {what} pixel type {a.dtype}")
+    if a.size == 0:
+        raise DataError(f"{path}: {what} has no pixels (shape {a.shape})")
     if a.dtype.kind == "f" and not np.isfinite(a).all():
         raise DataError(f"{path}: {what} holds NaN or infinite values ({int((~np.isfinite(a)).sum())} of {a.size})")
     return a, lossy
 
+
 def read_image(path, rescale: str = "dtype") -> torch.Tensor:
     "Read any supported image file as a float tensor (3, H, W) in [0, 1]; `rescale` is 'dtype' or 'minmax'."
-    if rescale not in ("dtype", "minmax"): raise DataError(f"rescale must be 'dtype' or 'minmax', got {rescale!r}")
+    if rescale not in ("dtype", "minmax"):
+        raise DataError(f"rescale must be 'dtype' or 'minmax', got {rescale!r}")
     path = Path(path)
     a, _ = _load_array(path, "image")
-    if a.ndim == 3 and a.shape[0] in (1, 3, 4) and a.shape[-1] > 4: a = a.transpose(1, 2, 0)  # channels-first TIFF
-    if a.ndim == 2: a = a[..., None]
+    if a.ndim == 3 and a.shape[0] in (1, 3, 4) and a.shape[-1] > 4:
+        a = a.transpose(1, 2, 0)  # channels-first TIFF
+    if a.ndim == 2:
+        a = a[..., None]
     if a.ndim != 3 or a.shape[-1] not in (1, 2, 3, 4):
         raise DataError(f"{path}: unsupported image shape {a.shape} (expected H x W with 1-4 channels)")
     a = a[..., :1] if a.shape[-1] in (1, 2) else a[..., :3]  # drop alpha
-    if a.dtype == np.bool_: a = a.astype(np.uint8) * 255
+    if a.dtype == np.bool_:
+        a = a.astype(np.uint8) * 255
     natural = a.dtype in (np.uint8, np.uint16) or (a.dtype.kind == "f" and a.min() >= 0 and a.max() <= 1)
-    if rescale == "minmax" or not natural:          # in float64: int32/int64/float64 ranges overflow float32
-        x = a.astype(np.float64); lo, hi = x.min(), x.max()
+    if rescale == "minmax" or not natural:  # in float64: int32/int64/float64 ranges overflow float32
+        x = a.astype(np.float64)
+        lo, hi = x.min(), x.max()
         x = ((x - lo) / (hi - lo if hi > lo else 1.0)).astype(np.float32)
-    else: x = a.astype(np.float32) / (float(np.iinfo(a.dtype).max) if a.dtype.kind == "u" else 1.0)
+    else:
+        x = a.astype(np.float32) / (float(np.iinfo(a.dtype).max) if a.dtype.kind == "u" else 1.0)
     t = torch.from_numpy(np.ascontiguousarray(x)).permute(2, 0, 1)
     return t.expand(3, -1, -1).contiguous() if t.shape[0] == 1 else t.contiguous()
 
 # %% ../nbs/01_data.ipynb #3532d4ca
 _LOSSY_MASK = "JPEG changes label values, so masks must be lossless: save masks as PNG"
 
+
 def _single_channel(a: np.ndarray, path: Path, lossy: bool = False) -> np.ndarray:
     "A mask array as (H, W): (1, H, W) stacks and equal colour channels collapse; colour codes are refused."
-    while a.ndim == 3 and a.shape[0] == 1: a = a[0]          # (1, H, W) stacks
+    while a.ndim == 3 and a.shape[0] == 1:
+        a = a[0]  # (1, H, W) stacks
     if a.ndim == 3:
-        if a.shape[-1] in (2, 4): a = a[..., :-1]
-        if lossy: a = a.mean(-1)                              # JPEG colour noise: the grey level is what was meant
-        elif a.shape[-1] == 1 or (a == a[..., :1]).all(): a = a[..., 0]
-        else: raise DataError(f"{path}: mask has {a.shape[-1]} different colour channels; expected a single-channel "
-                              "class-index mask (convert colour codes to indices first)")
-    if a.ndim != 2: raise DataError(f"{path}: unsupported mask shape {a.shape}")
+        if a.shape[-1] in (2, 4):
+            a = a[..., :-1]
+        if lossy:
+            a = a.mean(-1)  # JPEG colour noise: the grey level is what was meant
+        elif a.shape[-1] == 1 or (a == a[..., :1]).all():
+            a = a[..., 0]
+        else:
+            raise DataError(
+                f"{path}: mask has {a.shape[-1]} different colour channels; expected a single-channel "
+                "class-index mask (convert colour codes to indices first)"
+            )
+    if a.ndim != 2:
+        raise DataError(f"{path}: unsupported mask shape {a.shape}")
     return a
+
 
 def _binary(a: np.ndarray, path: Path, lossy: bool) -> np.ndarray:
     "One object class: 0/1 (255 stays 'ignore'), 0/255, or grey levels above half the maximum; a JPEG only as 0/255."
@@ -142,48 +191,66 @@ def _binary(a: np.ndarray, path: Path, lossy: bool) -> np.ndarray:
     if lossy:
         if 0 < max(vals) < 128:
             raise DataError(f"{path}: a JPEG mask with values below 128 (0/1 labels?); {_LOSSY_MASK}")
-        return (a >= 128).astype(np.int64)                     # JPEG noise never crosses the middle of 0..255
-    if 1 in vals and vals <= {0, 1, IGNORE_INDEX}: return a.astype(np.int64)     # 0/1 labels with an ignore region
-    if vals <= {0, IGNORE_INDEX}: return (a == IGNORE_INDEX).astype(np.int64)   # 0/255
+        return (a >= 128).astype(np.int64)  # JPEG noise never crosses the middle of 0..255
+    if 1 in vals and vals <= {0, 1, IGNORE_INDEX}:
+        return a.astype(np.int64)  # 0/1 labels with an ignore region
+    if vals <= {0, IGNORE_INDEX}:
+        return (a == IGNORE_INDEX).astype(np.int64)  # 0/255
     small = sorted(v for v in vals if 0 < v < 128)
     if len(small) > 1 and len(vals - {0, IGNORE_INDEX}) == len(small):
-        raise DataError(f"{path}: binary=True, but the mask holds several class values {small[:8]}; read it as a "
-                        "class-index mask with a classes.txt naming each class")
+        raise DataError(
+            f"{path}: binary=True, but the mask holds several class values {small[:8]}; read it as a "
+            "class-index mask with a classes.txt naming each class"
+        )
     return (a > max(vals) / 2).astype(np.int64)
+
 
 def read_mask(path, n_classes: int, binary: bool = False, ignore_only_ok: bool = False) -> torch.Tensor:
     "Read a class-index mask as a long tensor (H, W), validated against `n_classes`; `binary=True`: one object class."
     path = Path(path)
     a, lossy = _load_array(path, "mask")
-    if lossy and not binary: raise DataError(f"{path}: mask is a JPEG file; {_LOSSY_MASK}")
-    if a.dtype == np.bool_: a = a.astype(np.uint8)
+    if lossy and not binary:
+        raise DataError(f"{path}: mask is a JPEG file; {_LOSSY_MASK}")
+    if a.dtype == np.bool_:
+        a = a.astype(np.uint8)
     a = _single_channel(a, path, lossy)
     if a.dtype.kind == "f":
-        if not np.all(np.mod(a, 1) == 0) and not lossy: raise DataError(f"{path}: mask holds non-integer values")
+        if not np.all(np.mod(a, 1) == 0) and not lossy:
+            raise DataError(f"{path}: mask holds non-integer values")
         a = np.round(a).astype(np.int64)
-    if binary: return torch.from_numpy(_binary(a, path, lossy))
+    if binary:
+        return torch.from_numpy(_binary(a, path, lossy))
     m = torch.from_numpy(a.astype(np.int64))
     vals = set(torch.unique(m).tolist())
     if IGNORE_INDEX in vals and vals <= {0, IGNORE_INDEX} and not ignore_only_ok:
-        raise DataError(f"{path}: mask holds only 0 and {IGNORE_INDEX}; this looks like a 0/255 binary mask "
-                        f"(read it with binary=True; in class-index masks {IGNORE_INDEX} means 'ignore')")
+        raise DataError(
+            f"{path}: mask holds only 0 and {IGNORE_INDEX}; this looks like a 0/255 binary mask "
+            f"(read it with binary=True; in class-index masks {IGNORE_INDEX} means 'ignore')"
+        )
     return check_mask(m, n_classes, str(path))
 
 # %% ../nbs/01_data.ipynb #d02a5d00
-def _hw(size) -> tuple[int, int]: return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+def _hw(size) -> tuple[int, int]:
+    return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+
 
 def resize_image(x: torch.Tensor, size) -> torch.Tensor:
     "Resize images (..., C, H, W) to `size` (int or (h, w)) bilinearly, antialiased."
     h, w = _hw(size)
-    if tuple(x.shape[-2:]) == (h, w): return x
+    if tuple(x.shape[-2:]) == (h, w):
+        return x
     lead = x.shape[:-3]
-    y = F.interpolate(x.reshape(-1, *x.shape[-3:]).float(), size=(h, w), mode="bilinear", align_corners=False, antialias=True)
+    y = F.interpolate(
+        x.reshape(-1, *x.shape[-3:]).float(), size=(h, w), mode="bilinear", align_corners=False, antialias=True
+    )
     return y.reshape(*lead, *y.shape[-3:])
+
 
 def resize_mask(m: torch.Tensor, size) -> torch.Tensor:
     "Resize class-index masks (..., H, W) to `size` with nearest neighbour (classes are never mixed)."
     h, w = _hw(size)
-    if tuple(m.shape[-2:]) == (h, w): return m
+    if tuple(m.shape[-2:]) == (h, w):
+        return m
     lead = m.shape[:-2]
     y = F.interpolate(m.reshape(-1, 1, *m.shape[-2:]).float(), size=(h, w), mode="nearest-exact")
     return y.reshape(*lead, h, w).to(m.dtype)
@@ -197,61 +264,88 @@ def _read_text(p: Path, what: str, max_bytes: int | None = None) -> str:
         return p.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise DataError(f"{p}: {what} is not UTF-8 text (byte {e.start}: {e.reason}); save it as UTF-8") from None
-    except OSError as e: raise DataError(f"{p}: cannot read {what} ({e.strerror or e})") from None
+    except OSError as e:
+        raise DataError(f"{p}: cannot read {what} ({e.strerror or e})") from None
+
 
 def read_classes(root) -> list[str]:
     "Foreground class names from `root/classes.txt` (line i = mask value i)."
     p = Path(root) / "classes.txt"
-    if not p.exists(): raise DataError(f"{p}: classes.txt not found (one foreground class name per line; line i is mask value i)")
+    if not p.exists():
+        raise DataError(f"{p}: classes.txt not found (one foreground class name per line; line i is mask value i)")
     names = [l.strip() for l in _read_text(p, "a class list", 64_000).splitlines()]
-    while names and not names[-1]: names.pop()                     # trailing blank lines are harmless
-    if not names: raise DataError(f"{p}: no class names (one foreground class name per line)")
-    if "" in names: raise DataError(f"{p}: line {names.index('') + 1} is blank; line i names mask value i, so blank lines would shift the classes")
+    while names and not names[-1]:
+        names.pop()  # trailing blank lines are harmless
+    if not names:
+        raise DataError(f"{p}: no class names (one foreground class name per line)")
+    if "" in names:
+        raise DataError(
+            f"{p}: line {names.index('') + 1} is blank; line i names mask value i, so blank lines would shift the classes"
+        )
     if names[0].lower() in ("background", "bg", "_background_"):
-        raise DataError(f"{p}: line 1 is {names[0]!r}, but line i names mask value i and 0 is always background; "
-                        "remove that line")
+        raise DataError(
+            f"{p}: line 1 is {names[0]!r}, but line i names mask value i and 0 is always background; "
+            "remove that line"
+        )
     dup = sorted({n for n in names if names.count(n) > 1})
-    if dup: raise DataError(f"{p}: duplicate class names {dup}")
-    if len(names) >= IGNORE_INDEX: raise DataError(f"{p}: {len(names)} classes; at most {IGNORE_INDEX - 1} fit below the ignore value")
+    if dup:
+        raise DataError(f"{p}: duplicate class names {dup}")
+    if len(names) >= IGNORE_INDEX:
+        raise DataError(f"{p}: {len(names)} classes; at most {IGNORE_INDEX - 1} fit below the ignore value")
     return names
 
-_JUNK = {"thumbs.db", "desktop.ini"}   # files operating systems drop into folders
+
+_JUNK = {"thumbs.db", "desktop.ini"}  # files operating systems drop into folders
+
 
 def _by_stem(folder: Path) -> tuple[dict, list[str]]:
     "Image files of `folder` by stem, and the problems found: other files, broken links, shared stems."
     files, problems = {}, []
     for f in sorted(folder.iterdir()):
-        if f.name.startswith(".") or f.name.lower() in _JUNK or (f.is_dir() and not f.is_symlink()): continue
+        if f.name.startswith(".") or f.name.lower() in _JUNK or (f.is_dir() and not f.is_symlink()):
+            continue
         if f.suffix.lower() not in IMAGE_EXTS:
             problems.append(f"{f}: not an image file ({', '.join(IMAGE_EXTS)}); move it out of {folder.name}/")
-        elif not f.is_file():                                 # still counts as the stem's file: one problem, not two
+        elif not f.is_file():  # still counts as the stem's file: one problem, not two
             broken = f.is_symlink() and not f.exists()
             problems.append(f"{f}: " + ("a link to nothing" if broken else "not a regular file"))
             files.setdefault(f.stem, f)
         elif f.stem in files:
             problems.append(f"{f}: two files share the stem {f.stem!r} ({files[f.stem].name}, {f.name})")
-        else: files[f.stem] = f
+        else:
+            files[f.stem] = f
     return files, problems
 
 # %% ../nbs/01_data.ipynb #1872cf7d
 class FolderDataset:
     "Image/mask pairs of one domain in the distillfss folder format (see the top of this notebook)."
+
     def __init__(self, root, binary: bool = False, rescale: str = "dtype", ignore_only_ok: bool = False):
         self.root, self.binary, self.rescale, self.ignore_only_ok = Path(root), binary, rescale, ignore_only_ok
-        if rescale not in ("dtype", "minmax"): raise DataError(f"rescale must be 'dtype' or 'minmax', got {rescale!r}")
+        if rescale not in ("dtype", "minmax"):
+            raise DataError(f"rescale must be 'dtype' or 'minmax', got {rescale!r}")
         if not self.root.is_dir():
             raise DataError(f"{self.root}: " + ("not a folder" if self.root.exists() else "dataset folder not found"))
-        self.classes = ["foreground"] if binary and not (self.root / "classes.txt").exists() else read_classes(self.root)
+        self.classes = (
+            ["foreground"] if binary and not (self.root / "classes.txt").exists() else read_classes(self.root)
+        )
         if binary and len(self.classes) != 1:
             raise DataError(f"{self.root / 'classes.txt'}: binary=True needs one class, it lists {len(self.classes)}")
         for sub in ("images", "masks"):
-            if not (self.root / sub).is_dir(): raise DataError(f"{self.root / sub}: folder not found (expected images/ and masks/)")
-        imgs, p1 = _by_stem(self.root / "images"); msks, p2 = _by_stem(self.root / "masks")
-        problems = p1 + p2 + [f"{imgs[s]}: no mask with stem {s!r} in {self.root / 'masks'}" for s in imgs if s not in msks]
+            if not (self.root / sub).is_dir():
+                raise DataError(f"{self.root / sub}: folder not found (expected images/ and masks/)")
+        imgs, p1 = _by_stem(self.root / "images")
+        msks, p2 = _by_stem(self.root / "masks")
+        problems = (
+            p1 + p2 + [f"{imgs[s]}: no mask with stem {s!r} in {self.root / 'masks'}" for s in imgs if s not in msks]
+        )
         problems += [f"{msks[s]}: no image with stem {s!r} in {self.root / 'images'}" for s in msks if s not in imgs]
-        if len(problems) == 1: raise DataError(problems[0])
-        if problems: raise DataError(f"{self.root}: {len(problems)} problem(s):\n  " + "\n  ".join(problems[:20]))
-        if not imgs: raise DataError(f"{self.root / 'images'}: no image files ({', '.join(IMAGE_EXTS)})")
+        if len(problems) == 1:
+            raise DataError(problems[0])
+        if problems:
+            raise DataError(f"{self.root}: {len(problems)} problem(s):\n  " + "\n  ".join(problems[:20]))
+        if not imgs:
+            raise DataError(f"{self.root / 'images'}: no image files ({', '.join(IMAGE_EXTS)})")
         self.stems = sorted(imgs)
         self.image_files, self.mask_files = [imgs[s] for s in self.stems], [msks[s] for s in self.stems]
         self._presence = None
@@ -260,9 +354,12 @@ class FolderDataset:
 
     def _read_info(self) -> dict:
         p = self.root / "info.json"
-        if not p.exists(): return {}
-        try: info = json.loads(_read_text(p, "metadata", 1_000_000))
-        except json.JSONDecodeError as e: raise DataError(f"{p}: not valid JSON ({e})") from None
+        if not p.exists():
+            return {}
+        try:
+            info = json.loads(_read_text(p, "metadata", 1_000_000))
+        except json.JSONDecodeError as e:
+            raise DataError(f"{p}: not valid JSON ({e})") from None
         if not isinstance(info, dict):
             raise DataError(f"{p}: must hold a JSON object ({{\"title\": ...}}), not a {type(info).__name__}")
         b = info.get("block", 1)
@@ -272,7 +369,8 @@ class FolderDataset:
 
     def _read_layout(self) -> dict:
         p, lay = self.root / "layout.csv", {s: (s, ()) for s in self.stems}
-        if not p.exists(): return lay
+        if not p.exists():
+            return lay
         seen = set()
         rows = csv.DictReader(io.StringIO(_read_text(p, "the layout"), newline=""))
         if "stem" not in (rows.fieldnames or []):
@@ -282,20 +380,32 @@ class FolderDataset:
                 if None in row:
                     raise DataError(f"{p}, line {i}: more values than the {len(rows.fieldnames)} column names")
                 s = row.pop("stem", None)
-                if s not in lay: raise DataError(f"{p}, line {i}: stem {s!r} is not a pair of this dataset")
-                if s in seen: raise DataError(f"{p}, line {i}: stem {s!r} listed twice")
+                if s not in lay:
+                    raise DataError(f"{p}, line {i}: stem {s!r} is not a pair of this dataset")
+                if s in seen:
+                    raise DataError(f"{p}, line {i}: stem {s!r} listed twice")
                 seen.add(s)
                 g = row.pop("group", None) or s
-                try: lay[s] = (g, tuple(int(v) for v in row.values() if v not in (None, "")))
-                except ValueError as e: raise DataError(f"{p}, line {i}: positions must be integers ({e})") from None
-        except csv.Error as e: raise DataError(f"{p}: not a valid CSV file ({e})") from None
+                try:
+                    lay[s] = (g, tuple(int(v) for v in row.values() if v not in (None, "")))
+                except ValueError as e:
+                    raise DataError(f"{p}, line {i}: positions must be integers ({e})") from None
+        except csv.Error as e:
+            raise DataError(f"{p}: not a valid CSV file ({e})") from None
         return lay
 
-    def __len__(self): return len(self.stems)
+    def __len__(self):
+        return len(self.stems)
+
     @property
-    def n_classes(self) -> int: "Number of foreground classes."; return len(self.classes)
+    def n_classes(self) -> int:
+        "Number of foreground classes."
+        return len(self.classes)
+
     @property
-    def name(self) -> str: "The folder's name." ; return self.root.name
+    def name(self) -> str:
+        "The folder's name."
+        return self.root.name
 
     def mask(self, i: int) -> torch.Tensor:
         "The validated mask of pair `i` (H, W)."
@@ -305,14 +415,18 @@ class FolderDataset:
         "Pair `i` as {'image': (3,H,W) float in [0,1], 'mask': (H,W) long, 'name': stem}."
         img, m = read_image(self.image_files[i], self.rescale), self.mask(i)
         if img.shape[1:] != m.shape:
-            raise DataError(f"{self.mask_files[i]}: mask is {m.shape[1]}x{m.shape[0]} (WxH) but "
-                            f"{self.image_files[i]} is {img.shape[2]}x{img.shape[1]}")
+            raise DataError(
+                f"{self.mask_files[i]}: mask is {m.shape[1]}x{m.shape[0]} (WxH) but "
+                f"{self.image_files[i]} is {img.shape[2]}x{img.shape[1]}"
+            )
         return dict(image=img, mask=m, name=self.stems[i])
 
     def index(self, stem: str) -> int:
         "Position of the pair named `stem`."
-        try: return self.stems.index(stem)
-        except ValueError: raise DataError(f"{self.root}: no pair named {stem!r}") from None
+        try:
+            return self.stems.index(stem)
+        except ValueError:
+            raise DataError(f"{self.root}: no pair named {stem!r}") from None
 
     @property
     def presence(self) -> np.ndarray:
@@ -320,7 +434,8 @@ class FolderDataset:
         if self._presence is None:
             pres = np.zeros((len(self), self.n_classes), bool)
             for i in range(len(self)):
-                v = torch.unique(self.mask(i)); v = v[(v > 0) & (v != IGNORE_INDEX)]
+                v = torch.unique(self.mask(i))
+                v = v[(v > 0) & (v != IGNORE_INDEX)]
                 pres[i, v.numpy() - 1] = True
             self._presence = pres
         return self._presence
@@ -329,42 +444,52 @@ class FolderDataset:
         "Read every pair; raise one DataError listing every problem found (unreadable files, bad labels, sizes)."
         problems = []
         for i in range(len(self)):
-            try: self[i]
-            except DataError as e: problems.append(str(e))
-        if len(problems) == 1: raise DataError(problems[0])
-        if problems: raise DataError(f"{self.root}: {len(problems)} bad pair(s):\n  " + "\n  ".join(problems[:20]))
+            try:
+                self[i]
+            except DataError as e:
+                problems.append(str(e))
+        if len(problems) == 1:
+            raise DataError(problems[0])
+        if problems:
+            raise DataError(f"{self.root}: {len(problems)} bad pair(s):\n  " + "\n  ".join(problems[:20]))
         return self
 
-    def __repr__(self): return f"{type(self).__name__}({self.name!r}: {len(self)} pairs, classes {self.classes})"
+    def __repr__(self):
+        return f"{type(self).__name__}({self.name!r}: {len(self)} pairs, classes {self.classes})"
 
 # %% ../nbs/01_data.ipynb #ed8fd89f
 def write_pairs(root, classes: Sequence[str], pairs: dict, layout: dict | None = None, overwrite: bool = False) -> Path:
     "Write `pairs` {stem: (image HxW[x3] uint8, mask HxW int)} as a folder dataset; `layout` {stem: (group, *pos)}."
     root = Path(root)
     for sub in ("images", "masks"):
-        d = root / sub; d.mkdir(parents=True, exist_ok=True)
-        if not overwrite and any(d.iterdir()): raise DataError(f"{d}: not empty (pass overwrite=True to add to it)")
+        d = root / sub
+        d.mkdir(parents=True, exist_ok=True)
+        if not overwrite and any(d.iterdir()):
+            raise DataError(f"{d}: not empty (pass overwrite=True to add to it)")
     (root / "classes.txt").write_text("\n".join(classes) + "\n", encoding="utf-8")
     for stem, (img, msk) in pairs.items():
         msk = np.asarray(msk)
         check_mask(torch.from_numpy(msk.astype(np.int64)), len(classes), f"write_pairs[{stem!r}]")
         Image.fromarray(np.asarray(img)).save(root / "images" / f"{stem}.png")
         Image.fromarray(msk.astype(np.uint8)).save(root / "masks" / f"{stem}.png")
-    (root / "layout.csv").unlink(missing_ok=True)   # never leave a layout that describes other pairs
+    (root / "layout.csv").unlink(missing_ok=True)  # never leave a layout that describes other pairs
     if layout:
         width = max(len(v) - 1 for v in layout.values())
         with open(root / "layout.csv", "w", newline="") as f:
-            w = csv.writer(f); w.writerow(["stem", "group", *(f"p{i}" for i in range(width))])
-            for s_, v in layout.items(): w.writerow([s_, v[0], *v[1:]])
+            w = csv.writer(f)
+            w.writerow(["stem", "group", *(f"p{i}" for i in range(width))])
+            for s_, v in layout.items():
+                w.writerow([s_, v[0], *v[1:]])
     return root
 
 # %% ../nbs/01_data.ipynb #84d678c4
 @dataclass
 class Split:
     "A support/test split of a dataset, with a record of what the splitter did."
+
     support: list[str]
     test: list[str]
-    excluded: list[str] = field(default_factory=list)   # pairs left out because they are within the gap of a support
+    excluded: list[str] = field(default_factory=list)  # pairs left out because they are within the gap of a support
     uncovered: list[str] = field(default_factory=list)  # foreground classes that no support image contains
     k: int = 0
     seed: int = 0
@@ -373,8 +498,10 @@ class Split:
 
     def __str__(self):
         s = f"k={self.k} seed={self.seed} gap={self.gap}: {len(self.support)} support, {len(self.test)} test"
-        if self.excluded: s += f", {len(self.excluded)} left out for the gap"
+        if self.excluded:
+            s += f", {len(self.excluded)} left out for the gap"
         return s + "".join(f"\n  - {n}" for n in self.notes)
+
 
 def _chebyshev(a: tuple, b: tuple) -> float:
     return max((abs(x - y) for x, y in zip(a, b)), default=float("inf")) if len(a) == len(b) and a else float("inf")
@@ -382,21 +509,29 @@ def _chebyshev(a: tuple, b: tuple) -> float:
 # %% ../nbs/01_data.ipynb #d725ffdb
 def _near(ga, pa, gb, pb, gap, stem_a, stem_b) -> bool:
     "Are two pairs neighbours? Same group and within `gap` positions; same group without positions counts as near."
-    if ga != gb: return False
-    if not pa and not pb: return ga not in (stem_a, stem_b)   # a named group without positions: assume adjacent
+    if ga != gb:
+        return False
+    if not pa and not pb:
+        return ga not in (stem_a, stem_b)  # a named group without positions: assume adjacent
     return _chebyshev(pa, pb) <= gap
+
 
 def split_support_test(ds: FolderDataset, k: int, seed: int = 0, gap: int = 1, block: int | None = None) -> Split:
     "Deterministic split of `ds` into `k` support images (class coverage first) and a test set `gap` away from them."
     n, pres = len(ds), ds.presence
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise DataError(f"seed must be a non-negative integer (splits must be reproducible), got {seed!r}")
-    if block is None: block = int(ds.info.get("block", 1))
-    if block < 1 or gap < 0: raise DataError(f"block must be >= 1 and gap >= 0, got block={block}, gap={gap}")
-    if k < 1: raise DataError(f"{ds.root}: k={k}; a support set needs at least one image")
-    if k >= n: raise DataError(f"{ds.root}: k={k} leaves no test image ({n} pairs); use k <= {n - 1}")
+    if block is None:
+        block = int(ds.info.get("block", 1))
+    if block < 1 or gap < 0:
+        raise DataError(f"block must be >= 1 and gap >= 0, got block={block}, gap={gap}")
+    if k < 1:
+        raise DataError(f"{ds.root}: k={k}; a support set needs at least one image")
+    if k >= n:
+        raise DataError(f"{ds.root}: k={k} leaves no test image ({n} pairs); use k <= {n - 1}")
     rng = np.random.default_rng(seed)
-    groups = [ds.layout[s][0] for s in ds.stems]; pos = [ds.layout[s][1] for s in ds.stems]
+    groups = [ds.layout[s][0] for s in ds.stems]
+    pos = [ds.layout[s][1] for s in ds.stems]
     # visit supports block by block (compact support sets leave more of a volume for testing)
     blocks = sorted({(g, tuple(p_ // max(block, 1) for p_ in p)) for g, p in zip(groups, pos)})
     brank = dict(zip(blocks, rng.permutation(len(blocks))))
@@ -404,55 +539,84 @@ def split_support_test(ds: FolderDataset, k: int, seed: int = 0, gap: int = 1, b
     order = sorted(range(n), key=lambda i: (brank[(groups[i], tuple(p_ // max(block, 1) for p_ in pos[i]))], tie[i]))
     chosen, notes, uncovered = [], [], []
     counts = pres.sum(0)
-    for c in sorted(range(ds.n_classes), key=lambda c: (counts[c], c)):     # rarest class first
-        if pres[chosen, c].any(): continue
-        if counts[c] == 0: uncovered.append(ds.classes[c]); notes.append(f"class {ds.classes[c]!r} appears in no image"); continue
-        if len(chosen) == k: uncovered.append(ds.classes[c]); continue
+    for c in sorted(range(ds.n_classes), key=lambda c: (counts[c], c)):  # rarest class first
+        if pres[chosen, c].any():
+            continue
+        if counts[c] == 0:
+            uncovered.append(ds.classes[c])
+            notes.append(f"class {ds.classes[c]!r} appears in no image")
+            continue
+        if len(chosen) == k:
+            uncovered.append(ds.classes[c])
+            continue
         chosen.append(next(i for i in order if pres[i, c] and i not in chosen))
     if len(uncovered) > len([c for c in range(ds.n_classes) if counts[c] == 0]):
         left = [u for u in uncovered if counts[ds.classes.index(u)] > 0]
         notes.append(f"k={k} is smaller than the {ds.n_classes} classes: no support for {left}")
     for i in [i for i in order if pres[i].any()] + [i for i in order if not pres[i].any()]:
-        if len(chosen) == k: break
-        if i not in chosen: chosen.append(i)
-    if not pres[chosen].any(): notes.append("no support image contains any foreground")
+        if len(chosen) == k:
+            break
+        if i not in chosen:
+            chosen.append(i)
+    if not pres[chosen].any():
+        notes.append("no support image contains any foreground")
     test, excluded = [], []
     for i in range(n):
-        if i in chosen: continue
+        if i in chosen:
+            continue
         near = any(_near(groups[i], pos[i], groups[j], pos[j], gap, ds.stems[i], ds.stems[j]) for j in chosen)
         (excluded if near else test).append(i)
-    if not test: raise DataError(f"{ds.root}: k={k} with gap={gap} leaves no test image; lower k or gap")
-    if excluded: notes.append(f"{len(excluded)} pair(s) within {gap} position(s) of a support left out")
+    if not test:
+        raise DataError(f"{ds.root}: k={k} with gap={gap} leaves no test image; lower k or gap")
+    if excluded:
+        notes.append(f"{len(excluded)} pair(s) within {gap} position(s) of a support left out")
     for c in range(ds.n_classes):
-        if counts[c] and not pres[test, c].any(): notes.append(f"class {ds.classes[c]!r} has no test image")
+        if counts[c] and not pres[test, c].any():
+            notes.append(f"class {ds.classes[c]!r} has no test image")
     name = lambda idx: [ds.stems[i] for i in sorted(idx)]
     return Split(name(chosen), name(test), name(excluded), uncovered, k, int(seed), gap, notes)
 
 # %% ../nbs/01_data.ipynb #3bac9b48
 def _common_size(ds, items, size):
-    if size is not None: return size
+    if size is not None:
+        return size
     sizes = {tuple(it["mask"].shape) for it in items}
-    if len(sizes) > 1: raise DataError(f"{ds.root}: images of mixed sizes {sorted(sizes)[:4]}; pass size=(h, w)")
+    if len(sizes) > 1:
+        raise DataError(f"{ds.root}: images of mixed sizes {sorted(sizes)[:4]}; pass size=(h, w)")
     return sizes.pop()
+
 
 def load_pairs(ds: FolderDataset, stems: Sequence[str], size=None) -> tuple[torch.Tensor, torch.Tensor]:
     "Images (N,3,h,w) and masks (N,h,w) of the pairs `stems`, resized to `size` (required when sizes differ)."
-    if len(stems) == 0: raise DataError(f"{ds.root}: no pairs requested")
+    if len(stems) == 0:
+        raise DataError(f"{ds.root}: no pairs requested")
     items = [ds[ds.index(s)] for s in stems]
     size = _common_size(ds, items, size)
-    return (torch.stack([resize_image(it["image"], size) for it in items]),
-            torch.stack([resize_mask(it["mask"], size) for it in items]))
+    return (
+        torch.stack([resize_image(it["image"], size) for it in items]),
+        torch.stack([resize_mask(it["mask"], size) for it in items]),
+    )
+
 
 def load_episode(ds: FolderDataset, support: Sequence[str], query: Sequence[str], size=None, device="cpu") -> Episode:
     "The `Episode` with pairs `support` as supports and `query` as queries (with their masks), at `size`."
-    if len(support) == 0: raise DataError(f"{ds.root}: empty support set")
-    if len(query) == 0: raise DataError(f"{ds.root}: no query pairs")
+    if len(support) == 0:
+        raise DataError(f"{ds.root}: empty support set")
+    if len(query) == 0:
+        raise DataError(f"{ds.root}: no query pairs")
     sup, qry = [ds[ds.index(s)] for s in support], [ds[ds.index(s)] for s in query]
     size = _common_size(ds, sup + qry, size)
     st = lambda items, key, f: torch.stack([f(it[key], size) for it in items])
-    return Episode(st(sup, "image", resize_image), st(sup, "mask", resize_mask), st(qry, "image", resize_image),
-                   st(qry, "mask", resize_mask), ds.classes, names=dict(support=list(support), query=list(query)),
-                   full_masks=[it["mask"] for it in qry]).to(device)
+    return Episode(
+        st(sup, "image", resize_image),
+        st(sup, "mask", resize_mask),
+        st(qry, "image", resize_image),
+        st(qry, "mask", resize_mask),
+        ds.classes,
+        names=dict(support=list(support), query=list(query)),
+        full_masks=[it["mask"] for it in qry],
+    ).to(device)
+
 
 def split_episode(ds: FolderDataset, split: Split, size=None, device="cpu") -> Episode:
     "The `Episode` of `split`: its supports, and all its test pairs as queries."
@@ -461,25 +625,34 @@ def split_episode(ds: FolderDataset, split: Split, size=None, device="cpu") -> E
 # %% ../nbs/01_data.ipynb #7a282a3c
 def support_cycle(n: int, epochs: int = 1, seed: int = 0, shots: int | None = None):
     "Yield (query index, support indices) over `epochs`: every one of `n` supports is the query once per epoch."
-    if n < 2: raise DataError(f"support cycling needs at least 2 support images, got {n}")
-    if shots is not None and not 1 <= shots: raise DataError(f"shots must be >= 1, got {shots}")
+    if n < 2:
+        raise DataError(f"support cycling needs at least 2 support images, got {n}")
+    if shots is not None and not 1 <= shots:
+        raise DataError(f"shots must be >= 1, got {shots}")
     rng = np.random.default_rng(seed)
     for _ in range(epochs):
         for q in rng.permutation(n).tolist():
             others = [i for i in range(n) if i != q]
-            if shots is not None and shots < len(others): others = sorted(rng.choice(others, shots, replace=False).tolist())
+            if shots is not None and shots < len(others):
+                others = sorted(rng.choice(others, shots, replace=False).tolist())
             yield q, others
 
 # %% ../nbs/01_data.ipynb #75b7d825
 def cycle_episodes(episode: Episode, epochs: int = 1, seed: int = 0, shots: int | None = None):
     "Yield training `Episode`s from `episode`'s supports: each support in turn is the query, the others its supports."
     for q, others in support_cycle(episode.k, epochs, seed, shots):
-        yield Episode(episode.support_images[others], episode.support_masks[others], episode.support_images[q:q + 1],
-                      episode.support_masks[q:q + 1], episode.classes)
+        yield Episode(
+            episode.support_images[others],
+            episode.support_masks[others],
+            episode.support_images[q : q + 1],
+            episode.support_masks[q : q + 1],
+            episode.classes,
+        )
 
 # %% ../nbs/01_data.ipynb #b3cbfaef
 class IoUAccumulator:
     "Per-class IoU accumulated over many images (sums of intersections over sums of unions); 255 ignored."
+
     def __init__(self, n_classes: int, ignore_index: int = IGNORE_INDEX):
         self.n_classes, self.ignore_index = n_classes, ignore_index
         self.confusion = np.zeros((n_classes + 1, n_classes + 1), np.int64)  # rows: truth, cols: prediction
@@ -489,19 +662,28 @@ class IoUAccumulator:
         p, t = torch.as_tensor(pred).detach().cpu(), torch.as_tensor(target).detach().cpu()
         for x, what in ((p, "prediction"), (t, "mask")):
             if x.dtype.is_floating_point or x.dtype == torch.bool:
-                raise DataError(f"{name}: {what} must hold class indices, got dtype {x.dtype} (take argmax of probabilities first)")
+                raise DataError(
+                    f"{name}: {what} must hold class indices, got dtype {x.dtype} (take argmax of probabilities first)"
+                )
         p, t = p.long(), t.long()
-        if p.shape != t.shape: raise DataError(f"{name}: shape {tuple(p.shape)} differs from its mask {tuple(t.shape)}; resize first (resize_mask)")
+        if p.shape != t.shape:
+            raise DataError(
+                f"{name}: shape {tuple(p.shape)} differs from its mask {tuple(t.shape)}; resize first (resize_mask)"
+            )
         keep = t != self.ignore_index
         p, t = p[keep], t[keep]
         c = self.n_classes + 1
         for x, what in ((p, "prediction"), (t, "mask")):
-            if len(x) and (x.min() < 0 or x.max() >= c): raise DataError(f"{name}: {what} values outside 0..{self.n_classes}")
+            if len(x) and (x.min() < 0 or x.max() >= c):
+                raise DataError(f"{name}: {what} values outside 0..{self.n_classes}")
         self.confusion += torch.bincount(t * c + p, minlength=c * c).reshape(c, c).numpy()
         return self
 
     @property
-    def intersection(self) -> np.ndarray: "Per-class intersections (incl. background)."; return np.diag(self.confusion).copy()
+    def intersection(self) -> np.ndarray:
+        "Per-class intersections (incl. background)."
+        return np.diag(self.confusion).copy()
+
     @property
     def union(self) -> np.ndarray:
         "Per-class unions (incl. background)."
@@ -521,15 +703,20 @@ class IoUAccumulator:
         "Add the counts of `other` (e.g. from another worker)."
         if (other.n_classes, other.ignore_index) != (self.n_classes, self.ignore_index):
             raise DataError("cannot merge accumulators with different class counts or ignore values")
-        self.confusion += other.confusion; return self
+        self.confusion += other.confusion
+        return self
 
-    def __repr__(self): return f"IoUAccumulator(mIoU={self.miou():.4f}, iou={np.round(self.iou(), 4).tolist()})"
+    def __repr__(self):
+        return f"IoUAccumulator(mIoU={self.miou():.4f}, iou={np.round(self.iou(), 4).tolist()})"
 
 # %% ../nbs/01_data.ipynb #d93cbfce
-def score(acc: IoUAccumulator, pred: torch.Tensor, target: torch.Tensor, size=None, name: str = "prediction") -> IoUAccumulator:
+def score(
+    acc: IoUAccumulator, pred: torch.Tensor, target: torch.Tensor, size=None, name: str = "prediction"
+) -> IoUAccumulator:
     "Add `pred` (...,h,w) to `acc` at the resolution of `target` (...,H,W), or with both resized to `size`."
     pred = resize_mask(torch.as_tensor(pred), size or tuple(target.shape[-2:]))
-    if size is not None: target = resize_mask(torch.as_tensor(target), size)
+    if size is not None:
+        target = resize_mask(torch.as_tensor(target), size)
     return acc.update(pred, target, name)
 
 # %% ../nbs/01_data.ipynb #cc031a0c
@@ -537,8 +724,10 @@ def score_episode(acc: IoUAccumulator, episode: Episode, preds: torch.Tensor, si
     "Score class-index `preds` (Q,h,w) of `episode`'s queries at their original mask sizes (or at `size`)."
     targets = episode.full_masks or list(episode.query_masks)
     names = episode.names.get("query", [f"query {i}" for i in range(len(targets))])
-    if len(preds) != len(targets): raise DataError(f"{len(preds)} predictions for {len(targets)} queries")
-    for p_, t_, n_ in zip(preds, targets, names): score(acc, p_.cpu(), t_.cpu(), size, name=n_)
+    if len(preds) != len(targets):
+        raise DataError(f"{len(preds)} predictions for {len(targets)} queries")
+    for p_, t_, n_ in zip(preds, targets, names):
+        score(acc, p_.cpu(), t_.cpu(), size, name=n_)
     return acc
 
 # %% ../nbs/01_data.ipynb #ac8f4af8
@@ -546,22 +735,34 @@ def data_samples_path() -> Path:
     "The `data_samples` folder: `$DISTILLFSS_DATA_SAMPLES`, else the clone's (beside the package), else one in or above the working directory."
     env = os.environ.get("DISTILLFSS_DATA_SAMPLES")
     if env:
-        if not Path(env).is_dir(): raise DataError(f"DISTILLFSS_DATA_SAMPLES={env}: folder not found")
+        if not Path(env).is_dir():
+            raise DataError(f"DISTILLFSS_DATA_SAMPLES={env}: folder not found")
         return Path(env)
     here = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-    for c in (here / "data_samples", here.parent / "data_samples", Path.cwd() / "data_samples", Path.cwd().parent / "data_samples"):
-        if c.is_dir() and any(c.glob("*/classes.txt")): return c
-    raise DataError("data_samples not found: set DISTILLFSS_DATA_SAMPLES to the folder, or run from a clone of distillfss")
+    for c in (
+        here / "data_samples",
+        here.parent / "data_samples",
+        Path.cwd() / "data_samples",
+        Path.cwd().parent / "data_samples",
+    ):
+        if c.is_dir() and any(c.glob("*/classes.txt")):
+            return c
+    raise DataError(
+        "data_samples not found: set DISTILLFSS_DATA_SAMPLES to the folder, or run from a clone of distillfss"
+    )
+
 
 def list_domains(root=None) -> list[str]:
     "Names of the domains (sub-folders with a classes.txt) under `root` (default: `data_samples_path()`)."
     root = Path(root) if root else data_samples_path()
     return sorted(p.parent.name for p in root.glob("*/classes.txt"))
 
+
 def load_domain(name: str, root=None) -> FolderDataset:
     "The `FolderDataset` of domain `name` in `data_samples` (or `root`)."
     root = Path(root) if root else data_samples_path()
-    if not (root / name).is_dir(): raise DataError(f"{root}: no domain {name!r}; domains: {list_domains(root)}")
+    if not (root / name).is_dir():
+        raise DataError(f"{root}: no domain {name!r}; domains: {list_domains(root)}")
     return FolderDataset(root / name)
 
 # %% ../nbs/01_data.ipynb #7dcdd068
@@ -574,17 +775,28 @@ def domain_table(root=None, k: int = 5, seed: int = 0) -> list[dict]:
         hw = sorted({tuple(m.shape) for m in masks})
         px = sum(m.numel() for m in masks)
         share = {c: sum(int((m == i + 1).sum()) for m in masks) / px for i, c in enumerate(ds.classes)}
-        try: sp = str(split_support_test(ds, k, seed)).split("\n")[0]
-        except DataError as e: sp = f"no {k}-shot split ({e})"
-        rows.append(dict(domain=d, pairs=len(ds), classes=", ".join(ds.classes),
-                         size=f"{hw[0][1]}x{hw[0][0]}" + (f"..{hw[-1][1]}x{hw[-1][0]}" if len(hw) > 1 else ""),
-                         foreground=", ".join(f"{v:.1%}" for v in share.values()),
-                         licence=ds.info.get("licence_id", ds.info.get("licence", "?")), split=sp))
+        try:
+            sp = str(split_support_test(ds, k, seed)).split("\n")[0]
+        except DataError as e:
+            sp = f"no {k}-shot split ({e})"
+        rows.append(
+            dict(
+                domain=d,
+                pairs=len(ds),
+                classes=", ".join(ds.classes),
+                size=f"{hw[0][1]}x{hw[0][0]}" + (f"..{hw[-1][1]}x{hw[-1][0]}" if len(hw) > 1 else ""),
+                foreground=", ".join(f"{v:.1%}" for v in share.values()),
+                licence=ds.info.get("licence_id", ds.info.get("licence", "?")),
+                split=sp,
+            )
+        )
     return rows
+
 
 def markdown_table(rows: list[dict]) -> str:
     "Render a list of dicts with the same keys as a markdown table."
-    if not rows: return ""
+    if not rows:
+        return ""
     keys = list(rows[0])
     lines = ["| " + " | ".join(keys) + " |", "|" + "|".join("---" for _ in keys) + "|"]
     return "\n".join(lines + ["| " + " | ".join(str(r[k]) for k in keys) + " |" for r in rows])
@@ -592,9 +804,22 @@ def markdown_table(rows: list[dict]) -> str:
 # %% ../nbs/01_data.ipynb #996e5ede
 def show_domain(ds: FolderDataset, n: int = 6, k: int = 5, seed: int = 0, size: float = 2.0):
     "Figure of `n` pairs of `ds` (supports of a `k`-shot split first) with their masks overlaid."
-    try: sp = split_support_test(ds, k, seed); stems = (sp.support + sp.test)[:n]; tag = lambda i: "S " if i < k else "T "
-    except DataError: stems = ds.stems[:n]; tag = lambda i: ""
+    try:
+        sp = split_support_test(ds, k, seed)
+        stems = (sp.support + sp.test)[:n]
+        tag = lambda i: "S " if i < k else "T "
+    except DataError:
+        stems = ds.stems[:n]
+        tag = lambda i: ""
     items = [ds[ds.index(s)] for s in stems]
     titles = [tag(i) + s for i, s in enumerate(stems)]
-    return show_masks([it["image"] for it in items], [it["mask"] for it in items], titles, ds.n_classes,
-                      ncols=n, size=size, legend=ds.classes, title=f"{ds.name}: {ds.info.get('title', '')}")
+    return show_masks(
+        [it["image"] for it in items],
+        [it["mask"] for it in items],
+        titles,
+        ds.n_classes,
+        ncols=n,
+        size=size,
+        legend=ds.classes,
+        title=f"{ds.name}: {ds.info.get('title', '')}",
+    )

@@ -33,20 +33,28 @@ Pothole,5,50,1.46,17.36,17.01,2.23,31.77,31.96
 Industrial,10,80,4.98,4.09,3.50,4.86,48.19,46.09
 """
 
+
 def paper_results() -> list[dict]:
     "The paper's published foreground mIoU (%): one row per dataset, shots and BAM / Transfer / Distill at low and high shot."
     rows = list(csv.DictReader(io.StringIO(PAPER_RESULTS_CSV)))
-    return [{k: (v if k == "dataset" else int(v) if k.startswith("shots") else float(v)) for k, v in r.items()} for r in rows]
+    return [
+        {k: (v if k == "dataset" else int(v) if k.startswith("shots") else float(v)) for k, v in r.items()}
+        for r in rows
+    ]
 
 # %% ../nbs/02_benchmarks.ipynb #f82d5350
 def _inside(root: Path, name: str) -> bool:
-    root = root.resolve(); p = (root / name).resolve()
+    root = root.resolve()
+    p = (root / name).resolve()
     return not os.path.isabs(name) and (p == root or root in p.parents)
+
 
 def _existing_parent(p: Path) -> Path:
     p = p.absolute().parent
-    while not p.exists(): p = p.parent
+    while not p.exists():
+        p = p.parent
     return p
+
 
 def _check_members(archive: Path, dest: Path) -> int:
     "Refuse links, devices and members that would land outside `dest`; the bytes the archive unpacks to."
@@ -62,17 +70,22 @@ def _check_members(archive: Path, dest: Path) -> int:
             raise DataError(f"{archive}: unsafe member {name!r} ({why}); nothing extracted")
     return sum(s for *_, s in ms)
 
+
 def _merge(src: Path, dest: Path):
     "Move the tree `src` into `dest`, replacing files of the same name."
     for p in src.iterdir():
         t = dest / p.name
-        if p.is_dir() and t.is_dir(): _merge(p, t)
-        else: os.replace(p, t)
+        if p.is_dir() and t.is_dir():
+            _merge(p, t)
+        else:
+            os.replace(p, t)
+
 
 def extract(archive, dest) -> Path:
     "Extract a .zip or .tar[.gz|.bz2|.xz] into `dest`, refusing members that would land outside it or are links."
     archive, dest = Path(archive), Path(dest)
-    if not archive.is_file(): raise DataError(f"{archive}: archive not found")
+    if not archive.is_file():
+        raise DataError(f"{archive}: archive not found")
     if not (zipfile.is_zipfile(archive) or tarfile.is_tarfile(archive)):
         raise DataError(f"{archive}: neither a zip nor a tar archive")
     anchor = dest if dest.is_dir() else _existing_parent(dest)
@@ -80,163 +93,231 @@ def extract(archive, dest) -> Path:
         need = _check_members(archive, dest)
         free = shutil.disk_usage(anchor).free
         if need > free:
-            raise DataError(f"{archive}: unpacks to {need:,} bytes, but {free:,} are free in {anchor}; "
-                            "nothing extracted")
-        tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=anchor))     # a failure half-way leaves nothing behind
+            raise DataError(
+                f"{archive}: unpacks to {need:,} bytes, but {free:,} are free in {anchor}; " "nothing extracted"
+            )
+        tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=anchor))  # a failure half-way leaves nothing behind
         try:
             if zipfile.is_zipfile(archive):
-                with zipfile.ZipFile(archive) as z: z.extractall(tmp)
+                with zipfile.ZipFile(archive) as z:
+                    z.extractall(tmp)
             else:
                 with tarfile.open(archive) as t:
-                    if hasattr(tarfile, "data_filter"): t.extractall(tmp, filter="data")
-                    else: t.extractall(tmp)
-            dest.mkdir(parents=True, exist_ok=True); _merge(tmp, dest)
-        finally: shutil.rmtree(tmp, ignore_errors=True)
-    except DataError: raise
-    except Exception as e:          # damaged or encrypted archives raise many kinds (BadZipFile, ReadError, ...)
+                    if hasattr(tarfile, "data_filter"):
+                        t.extractall(tmp, filter="data")
+                    else:
+                        t.extractall(tmp)
+            dest.mkdir(parents=True, exist_ok=True)
+            _merge(tmp, dest)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    except DataError:
+        raise
+    except Exception as e:  # damaged or encrypted archives raise many kinds (BadZipFile, ReadError, ...)
         raise DataError(f"{archive}: cannot extract ({type(e).__name__}: {e}); nothing extracted") from None
     return dest
 
 # %% ../nbs/02_benchmarks.ipynb #77c22669
 def hierarchical_uniform(n: int, k: int) -> list[int]:
     "Indices of `k` supports spread over a pool of `n` sorted items: 0, n-1, then rounds of midpoints (in choice order)."
-    if n < 1: raise DataError("the support pool is empty")
-    if not 1 <= k <= n: raise DataError(f"k={k} supports cannot be chosen from a pool of {n}")
+    if n < 1:
+        raise DataError("the support pool is empty")
+    if not 1 <= k <= n:
+        raise DataError(f"k={k} supports cannot be chosen from a pool of {n}")
     order = list(dict.fromkeys([0, n - 1]))
     while len(order) < k:
         s = sorted(order)
         new = [m for a, b in zip(s, s[1:]) if (m := (a + b) // 2) not in order]
-        if not new: break
+        if not new:
+            break
         order += list(dict.fromkeys(new))
     return order[:k]
+
 
 def split_80_20(ids: Sequence[str], seed: int = 42, test_fraction: float = 0.2) -> tuple[list[str], list[str]]:
     "(support pool, test) of the sorted `ids`: the first ceil(0.2 N) positions of `default_rng(seed).permutation(N)` are the test set."
     ids = sorted(ids)
-    if len(ids) < 2: raise DataError(f"an 80/20 split needs at least 2 ids, got {len(ids)}")
-    perm = np.random.default_rng(seed).permutation(len(ids)); n_test = math.ceil(test_fraction * len(ids))
+    if len(ids) < 2:
+        raise DataError(f"an 80/20 split needs at least 2 ids, got {len(ids)}")
+    perm = np.random.default_rng(seed).permutation(len(ids))
+    n_test = math.ceil(test_fraction * len(ids))
     test = set(perm[:n_test].tolist())
     return [x for i, x in enumerate(ids) if i not in test], [x for i, x in enumerate(ids) if i in test]
 
 # %% ../nbs/02_benchmarks.ipynb #bc9c7e3a
 def write_split(root, pool: Sequence[str], test: Sequence[str], rule: str, per_class: bool = False, **extra) -> Path:
     "Write `split.json` (support pool, test list, the rule used) into a prepared dataset folder."
-    root = Path(root); pool, test = sorted(pool), sorted(test)
-    if set(pool) & set(test): raise DataError(f"{root}: {len(set(pool) & set(test))} ids are in both the support pool and the test list")
-    if not pool or not test: raise DataError(f"{root}: the split needs a non-empty support pool and test list")
-    (root / "split.json").write_text(json.dumps(dict(pool=pool, test=test, rule=rule, per_class=per_class, **extra), indent=1) + "\n")
+    root = Path(root)
+    pool, test = sorted(pool), sorted(test)
+    if set(pool) & set(test):
+        raise DataError(f"{root}: {len(set(pool) & set(test))} ids are in both the support pool and the test list")
+    if not pool or not test:
+        raise DataError(f"{root}: the split needs a non-empty support pool and test list")
+    (root / "split.json").write_text(
+        json.dumps(dict(pool=pool, test=test, rule=rule, per_class=per_class, **extra), indent=1) + "\n"
+    )
     return root / "split.json"
+
 
 def paper_split(ds: FolderDataset, k: int) -> Split:
     "The paper's split of a prepared dataset: hierarchical-uniform supports from the pool (per class if so marked), the fixed test list."
     p = ds.root / "split.json"
-    if not p.exists(): raise DataError(f"{p}: no split file; prepare the dataset with `prepare` first")
-    try: sp = json.loads(_read_text(p, "the split"))
-    except json.JSONDecodeError as e: raise DataError(f"{p}: not valid JSON ({e})") from None
+    if not p.exists():
+        raise DataError(f"{p}: no split file; prepare the dataset with `prepare` first")
+    try:
+        sp = json.loads(_read_text(p, "the split"))
+    except json.JSONDecodeError as e:
+        raise DataError(f"{p}: not valid JSON ({e})") from None
     names = lambda key: isinstance(sp.get(key), list) and all(isinstance(x, str) for x in sp[key])
     if not (isinstance(sp, dict) and names("pool") and names("test")):
         raise DataError(f"{p}: needs \"pool\" and \"test\" lists of pair names (as `write_split` writes them)")
-    have = set(ds.stems); missing = [s for s in sp["pool"] + sp["test"] if s not in have]
-    if missing: raise DataError(f"{p}: {len(missing)} ids have no image/mask pair, e.g. {missing[:3]}")
+    have = set(ds.stems)
+    missing = [s for s in sp["pool"] + sp["test"] if s not in have]
+    if missing:
+        raise DataError(f"{p}: {len(missing)} ids have no image/mask pair, e.g. {missing[:3]}")
     pool = sorted(sp["pool"])
-    if not sp.get("per_class"): support = [pool[i] for i in hierarchical_uniform(len(pool), k)]
+    if not sp.get("per_class"):
+        support = [pool[i] for i in hierarchical_uniform(len(pool), k)]
     else:
-        pres = ds.presence; C = ds.n_classes
-        if k < C: raise DataError(f"{ds.root}: k={k} is fewer than one support image per class ({C} classes)")
+        pres = ds.presence
+        C = ds.n_classes
+        if k < C:
+            raise DataError(f"{ds.root}: k={k} is fewer than one support image per class ({C} classes)")
         support = []
         for c in range(C):
             pc = [s for s in pool if pres[ds.index(s), c]]
             kc = k // C + (c < k % C)
-            if len(pc) < kc: raise DataError(f"{ds.root}: class {ds.classes[c]!r} has {len(pc)} pool images, fewer than the {kc} asked")
+            if len(pc) < kc:
+                raise DataError(
+                    f"{ds.root}: class {ds.classes[c]!r} has {len(pc)} pool images, fewer than the {kc} asked"
+                )
             support += [pc[i] for i in hierarchical_uniform(len(pc), kc) if pc[i] not in support]
-        if len(support) < k: raise DataError(f"{ds.root}: images hold several classes, so the per-class rule gave {len(support)} distinct supports, not {k}")
+        if len(support) < k:
+            raise DataError(
+                f"{ds.root}: images hold several classes, so the per-class rule gave {len(support)} distinct supports, not {k}"
+            )
     notes = [f"paper protocol: {sp['rule']}" + (" (supports per class)" if sp.get("per_class") else "")]
     return Split(sorted(support), sorted(sp["test"]), k=k, seed=0, gap=0, notes=notes)
 
 # %% ../nbs/02_benchmarks.ipynb #4919a42d
 class PairWriter:
     "Write (image, class-index mask) pairs of one dataset into the folder format, one at a time."
+
     def __init__(self, dst, classes: Sequence[str], max_side: int | None = None, overwrite: bool = False):
         self.root, self.classes, self.max_side, self.stems, self._seen = Path(dst), list(classes), max_side, [], set()
         for sub in ("images", "masks"):
-            d = self.root / sub; d.mkdir(parents=True, exist_ok=True)
-            if not overwrite and any(d.iterdir()): raise DataError(f"{d}: not empty (delete the folder, or pass overwrite=True to write into it)")
+            d = self.root / sub
+            d.mkdir(parents=True, exist_ok=True)
+            if not overwrite and any(d.iterdir()):
+                raise DataError(f"{d}: not empty (delete the folder, or pass overwrite=True to write into it)")
         (self.root / "classes.txt").write_text("\n".join(self.classes) + "\n", encoding="utf-8")
 
     def add(self, stem: str, image: np.ndarray, mask: np.ndarray, source: str = ""):
         "Add one pair; `image` HxW[x3] uint8, `mask` HxW class indices; `source` names the input file in errors."
         image, mask = np.asarray(image), np.asarray(mask)
-        if stem in self._seen: raise DataError(f"{source or stem}: a second pair named {stem!r} (ids must be unique)")
-        if image.shape[:2] != mask.shape: raise DataError(f"{source or stem}: image {image.shape[:2]} and mask {mask.shape} differ in size")
+        if stem in self._seen:
+            raise DataError(f"{source or stem}: a second pair named {stem!r} (ids must be unique)")
+        if image.shape[:2] != mask.shape:
+            raise DataError(f"{source or stem}: image {image.shape[:2]} and mask {mask.shape} differ in size")
         check_mask(torch.from_numpy(mask.astype(np.int64)), len(self.classes), source or stem)
         im, mk = Image.fromarray(image), Image.fromarray(mask.astype(np.uint8))
         if self.max_side and max(im.size) > self.max_side:
-            s = self.max_side / max(im.size); size = (max(1, round(im.size[0] * s)), max(1, round(im.size[1] * s)))
+            s = self.max_side / max(im.size)
+            size = (max(1, round(im.size[0] * s)), max(1, round(im.size[1] * s)))
             im, mk = im.resize(size, Image.BILINEAR), mk.resize(size, Image.NEAREST)
-        im.save(self.root / "images" / f"{stem}.png"); mk.save(self.root / "masks" / f"{stem}.png")
-        self.stems.append(stem); self._seen.add(stem)
+        im.save(self.root / "images" / f"{stem}.png")
+        mk.save(self.root / "masks" / f"{stem}.png")
+        self.stems.append(stem)
+        self._seen.add(stem)
 
 # %% ../nbs/02_benchmarks.ipynb #99a0c8ab
 def _rgb(path) -> np.ndarray:
     "An image file as HxWx3 uint8, read by `read_image` (any pixel format, upright, size-capped)."
     return (read_image(Path(path)) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
 
+
 def _gray(path) -> np.ndarray:
     "A single-channel raw-valued array of a source mask or band (16-bit kept, colour -> luminance as Pillow's 'L')."
     a, _ = _load_array(Path(path), "mask")
-    if a.dtype == np.bool_: return a.astype(np.uint8) * 255
-    if a.ndim == 3 and a.shape[-1] in (2, 4): a = a[..., :-1]                      # alpha
+    if a.dtype == np.bool_:
+        return a.astype(np.uint8) * 255
+    if a.ndim == 3 and a.shape[-1] in (2, 4):
+        a = a[..., :-1]  # alpha
     if a.ndim == 3 and a.shape[-1] == 3 and not (a == a[..., :1]).all():
         c = a.astype(np.uint64)
         return ((c[..., 0] * 19595 + c[..., 1] * 38470 + c[..., 2] * 7471 + 0x8000) >> 16).astype(a.dtype)
     return a[..., 0] if a.ndim == 3 else a
 
+
 def _need(path: Path, what: str) -> Path:
-    if not path.exists(): raise DataError(f"{path}: not found ({what}); is `src` the folder the download unpacked into?")
+    if not path.exists():
+        raise DataError(f"{path}: not found ({what}); is `src` the folder the download unpacked into?")
     return path
+
 
 def _files(folder: Path, exts=(".png", ".jpg", ".jpeg", ".bmp", ".tif")) -> list[Path]:
     return sorted(p for p in _need(folder, "folder").iterdir() if p.suffix.lower() in exts)
 
 # %% ../nbs/02_benchmarks.ipynb #b610deed
-WEEDMAP_VALUES = {0: 0, 10000: 1, 2: 2}   # iMap value -> class (1 crop, 2 weed)
+WEEDMAP_VALUES = {0: 0, 10000: 1, 2: 2}  # iMap value -> class (1 crop, 2 weed)
+
 
 def prepare_weedmap(src, dst, pool_field: str = "000", test_field: str = "003", max_side: int | None = None) -> Path:
     "WeedMap RedEdge tiles: R, G, B band PNGs -> RGB; iMap 10000 -> crop, 2 -> weed; field 000 is the support pool, 003 the test set."
-    src = Path(src); w = PairWriter(dst, ["crop", "weed"], max_side); fields = {}
+    src = Path(src)
+    w = PairWriter(dst, ["crop", "weed"], max_side)
+    fields = {}
     for f in (pool_field, test_field):
-        root = _need(src / f, "a RedEdge field folder"); fields[f] = []
+        root = _need(src / f, "a RedEdge field folder")
+        fields[f] = []
         for r in _files(root / "tile" / "R"):
             bands = [_gray(root / "tile" / b / r.name) for b in "RGB"]
-            gt = _gray(_need(root / "groundtruth" / f"{f}_{r.stem}_GroundTruth_iMap.png", "ground truth of " + r.name)).astype(np.int64)
+            gt = _gray(
+                _need(root / "groundtruth" / f"{f}_{r.stem}_GroundTruth_iMap.png", "ground truth of " + r.name)
+            ).astype(np.int64)
             bad = sorted(set(np.unique(gt).tolist()) - set(WEEDMAP_VALUES))
-            if bad: raise DataError(f"{root / 'groundtruth'}/{f}_{r.stem}_GroundTruth_iMap.png: unexpected values {bad[:5]} (expected 0, 2, 10000)")
+            if bad:
+                raise DataError(
+                    f"{root / 'groundtruth'}/{f}_{r.stem}_GroundTruth_iMap.png: unexpected values {bad[:5]} (expected 0, 2, 10000)"
+                )
             mask = np.vectorize(WEEDMAP_VALUES.get)(gt) if gt.size else gt
-            w.add(f"{f}_{r.stem}", np.stack(bands, -1).astype(np.uint8), mask, str(r)); fields[f].append(f"{f}_{r.stem}")
-    write_split(dst, fields[pool_field], fields[test_field], f"field {pool_field} = support pool, field {test_field} = test")
+            w.add(f"{f}_{r.stem}", np.stack(bands, -1).astype(np.uint8), mask, str(r))
+            fields[f].append(f"{f}_{r.stem}")
+    write_split(
+        dst, fields[pool_field], fields[test_field], f"field {pool_field} = support pool, field {test_field} = test"
+    )
     return Path(dst)
+
 
 def prepare_nucleus(src, dst, max_side: int | None = None) -> Path:
     "DSB-2018 stage1_train: `<id>/images/<id>.png` (RGBA -> RGB), per-nucleus masks merged; 80/20 split (seed 42)."
-    src = Path(src); w = PairWriter(dst, ["nucleus"], max_side)
+    src = Path(src)
+    w = PairWriter(dst, ["nucleus"], max_side)
     ids = sorted(p.name for p in _need(src, "stage1_train folder").iterdir() if p.is_dir())
-    if not ids: raise DataError(f"{src}: no sample folders (<id>/images, <id>/masks)")
+    if not ids:
+        raise DataError(f"{src}: no sample folders (<id>/images, <id>/masks)")
     for i in ids:
         ims = _files(src / i / "images")
-        if len(ims) != 1: raise DataError(f"{src / i / 'images'}: expected one image, found {len(ims)}")
-        img = _rgb(ims[0]); mask = np.zeros(img.shape[:2], np.uint8)
+        if len(ims) != 1:
+            raise DataError(f"{src / i / 'images'}: expected one image, found {len(ims)}")
+        img = _rgb(ims[0])
+        mask = np.zeros(img.shape[:2], np.uint8)
         for m in _files(src / i / "masks"):
             a = _gray(m)
-            if a.shape != mask.shape: raise DataError(f"{m}: mask {a.shape} differs from its image {mask.shape}")
-            mask |= (a >= 128)
+            if a.shape != mask.shape:
+                raise DataError(f"{m}: mask {a.shape} differs from its image {mask.shape}")
+            mask |= a >= 128
         w.add(i, img, mask, str(ims[0]))
     write_split(dst, *split_80_20(ids), "80/20, rng 42 over sorted ids")
     return Path(dst)
 
+
 def prepare_kvasir(src, dst, max_side: int | None = None) -> Path:
     "KVASIR-SEG: `images/<id>.jpg`, `masks/<id>.jpg` with polyp = first channel > 245; 80/20 split (seed 42)."
-    src = Path(src); w = PairWriter(dst, ["polyp"], max_side)
-    masks = _files(src / "masks"); ids = [m.stem for m in masks]
+    src = Path(src)
+    w = PairWriter(dst, ["polyp"], max_side)
+    masks = _files(src / "masks")
+    ids = [m.stem for m in masks]
     for m in masks:
         img = _rgb(_need(src / "images" / m.name, "the image of mask " + m.name))
         w.add(m.stem, img, (_rgb(m)[..., 0] > 245).astype(np.uint8), str(m))
@@ -246,49 +327,94 @@ def prepare_kvasir(src, dst, max_side: int | None = None) -> Path:
 # %% ../nbs/02_benchmarks.ipynb #f1b5c983
 class _SafeUnpickler(pickle.Unpickler):
     "Unpickles the objects a DataFrame of arrays is made of, named one by one; any other global (os.system, numpy.memmap, ...) is refused."
-    OK = {("builtins", n) for n in ("slice", "range", "complex", "set", "frozenset", "tuple", "list", "dict", "bytearray")}
-    OK_NAMES = {"ndarray", "dtype", "_reconstruct", "_frombuffer", "scalar", "DataFrame", "Series", "Index", "RangeIndex",
-                "BlockManager", "SingleBlockManager", "_unpickle_block", "_new_Index", "StringDtype", "StringArray",
-                "__pyx_unpickle_NDArrayBacked", "NumpyExtensionArray", "ObjectDType", "Float64DType", "Int64DType", "UInt8DType"}
+
+    OK = {
+        ("builtins", n) for n in ("slice", "range", "complex", "set", "frozenset", "tuple", "list", "dict", "bytearray")
+    }
+    OK_NAMES = {
+        "ndarray",
+        "dtype",
+        "_reconstruct",
+        "_frombuffer",
+        "scalar",
+        "DataFrame",
+        "Series",
+        "Index",
+        "RangeIndex",
+        "BlockManager",
+        "SingleBlockManager",
+        "_unpickle_block",
+        "_new_Index",
+        "StringDtype",
+        "StringArray",
+        "__pyx_unpickle_NDArrayBacked",
+        "NumpyExtensionArray",
+        "ObjectDType",
+        "Float64DType",
+        "Int64DType",
+        "UInt8DType",
+    }
+
     def find_class(self, module, name):
         if (module, name) in self.OK or (module.split(".")[0] in ("numpy", "pandas") and name in self.OK_NAMES):
             return super().find_class(module, name)
         raise pickle.UnpicklingError(f"refused global {module}.{name}")
 
+
 def _read_pickle(path: Path):
     try:
         import pandas  # noqa: F401 (the pickles hold pandas DataFrames)
-    except ImportError: raise DataError(f"{path}: reading the Lung pickles needs pandas (pip install 'distillfss[benchmark]')") from None
+    except ImportError:
+        raise DataError(
+            f"{path}: reading the Lung pickles needs pandas (pip install 'distillfss[benchmark]')"
+        ) from None
     try:
-        with open(path, "rb") as f: return _SafeUnpickler(f).load()
-    except Exception as e:   # a damaged pickle fails in many ways; a refused global is an UnpicklingError
+        with open(path, "rb") as f:
+            return _SafeUnpickler(f).load()
+    except Exception as e:  # a damaged pickle fails in many ways; a refused global is an UnpicklingError
         raise DataError(f"{path}: not a plain pandas pickle ({type(e).__name__}: {e})") from None
+
 
 def _hu(a, where: str) -> np.ndarray:
     "One CT slice as float64 (H, W); DataError naming `where` if it is not a finite 2-D array."
-    try: a = np.asarray(a, np.float64)
-    except (TypeError, ValueError) as e: raise DataError(f"{where}: hu_array is not numeric ({e})") from None
-    if a.ndim != 2 or a.size == 0: raise DataError(f"{where}: hu_array has shape {a.shape}, not one 2-D slice")
-    if not np.isfinite(a).all(): raise DataError(f"{where}: hu_array holds NaN or infinite values")
+    try:
+        a = np.asarray(a, np.float64)
+    except (TypeError, ValueError) as e:
+        raise DataError(f"{where}: hu_array is not numeric ({e})") from None
+    if a.ndim != 2 or a.size == 0:
+        raise DataError(f"{where}: hu_array has shape {a.shape}, not one 2-D slice")
+    if not np.isfinite(a).all():
+        raise DataError(f"{where}: hu_array holds NaN or infinite values")
     return a
+
 
 def prepare_lung(src, dst) -> Path:
     "Lung nodule CT (Mendeley 5rr22hgzwr): HU slices min-max scaled with the train set's global range -> 3 channels; fixed train/test pickles."
-    src = Path(src); frames = {s: _read_pickle(_need(src / f"lung_cancer_{s}.pkl", "a dataset pickle")) for s in ("train", "test")}
+    src = Path(src)
+    frames = {s: _read_pickle(_need(src / f"lung_cancer_{s}.pkl", "a dataset pickle")) for s in ("train", "test")}
     for s, df in frames.items():
         if not hasattr(df, "columns"):
             raise DataError(f"{src}/lung_cancer_{s}.pkl: holds a {type(df).__name__}, not a DataFrame")
-        if not {"hu_array", "mask"} <= set(df.columns): raise DataError(f"{src}/lung_cancer_{s}.pkl: needs columns hu_array and mask, has {list(df.columns)}")
+        if not {"hu_array", "mask"} <= set(df.columns):
+            raise DataError(f"{src}/lung_cancer_{s}.pkl: needs columns hu_array and mask, has {list(df.columns)}")
     train = [_hu(a, f"{src}/lung_cancer_train.pkl row {j}") for j, a in enumerate(frames["train"]["hu_array"])]
-    if not train: raise DataError(f"{src}/lung_cancer_train.pkl: no rows")
+    if not train:
+        raise DataError(f"{src}/lung_cancer_train.pkl: no rows")
     lo, hi = min(float(a.min()) for a in train), max(float(a.max()) for a in train)
-    w = PairWriter(dst, ["nodule"]); ids = {}
+    w = PairWriter(dst, ["nodule"])
+    ids = {}
     for s, df in frames.items():
         ids[s] = []
         for j, (hu, m) in enumerate(zip(df["hu_array"], df["mask"])):
             hu = _hu(hu, f"{src}/lung_cancer_{s}.pkl row {j}")
             g = np.clip((hu - lo) / max(hi - lo, 1e-9) * 255, 0, 255).astype(np.uint8)
-            stem = f"{s}_{j:05d}"; w.add(stem, np.repeat(g[..., None], 3, -1), (np.asarray(m) > 0).astype(np.uint8), f"{src}/lung_cancer_{s}.pkl row {j}")
+            stem = f"{s}_{j:05d}"
+            w.add(
+                stem,
+                np.repeat(g[..., None], 3, -1),
+                (np.asarray(m) > 0).astype(np.uint8),
+                f"{src}/lung_cancer_{s}.pkl row {j}",
+            )
             ids[s].append(stem)
     write_split(dst, ids["train"], ids["test"], "fixed train/test pickles", hu_range=[lo, hi])
     return Path(dst)
@@ -296,79 +422,109 @@ def prepare_lung(src, dst) -> Path:
 # %% ../nbs/02_benchmarks.ipynb #bccbfffd
 ISIC_CLASSES = {"NV": "nevus", "MEL": "melanoma", "BKL": "seborrheic keratosis"}
 
+
 def prepare_isic(src, dst, test_list=None, max_side: int | None = 1024) -> Path:
     "ISIC 2018 Task 1 images and masks, one class per image from the 2019 CSV (NV, MEL, BKL); `test_list` a CSV with an `id` column, else 80/20."
-    src = Path(src); names = list(ISIC_CLASSES)
+    src = Path(src)
+    names = list(ISIC_CLASSES)
     gt = _need(src / "ISIC_2019_Training_GroundTruth.csv", "the ISIC 2019 labels CSV")
     rows = list(csv.DictReader(io.StringIO(_read_text(gt, "the labels CSV"), newline="")))
     label = {}
     for r in rows:
         cols = [c for c in r if c != "image"]
-        try: top = max(cols, key=lambda c: float(r[c] or 0))
-        except (TypeError, ValueError): raise DataError(f"{gt}: row of {r.get('image')!r} holds a non-number") from None
-        if top in ISIC_CLASSES: label[r["image"].replace("_downsampled", "")] = names.index(top) + 1
-    w = PairWriter(dst, list(ISIC_CLASSES.values()), max_side); ids, skipped = [], 0
+        try:
+            top = max(cols, key=lambda c: float(r[c] or 0))
+        except (TypeError, ValueError):
+            raise DataError(f"{gt}: row of {r.get('image')!r} holds a non-number") from None
+        if top in ISIC_CLASSES:
+            label[r["image"].replace("_downsampled", "")] = names.index(top) + 1
+    w = PairWriter(dst, list(ISIC_CLASSES.values()), max_side)
+    ids, skipped = [], 0
     for m in _files(src / "ISIC2018_Task1_Training_GroundTruth", (".png",)):
         i = m.stem.replace("_segmentation", "")
-        if i not in label: skipped += 1; continue
+        if i not in label:
+            skipped += 1
+            continue
         img = _rgb(_need(src / "ISIC2018_Task1-2_Training_Input" / f"{i}.jpg", "the image of " + m.name))
-        w.add(i, img, (_gray(m) >= 128).astype(np.uint8) * label[i], str(m)); ids.append(i)
+        w.add(i, img, (_gray(m) >= 128).astype(np.uint8) * label[i], str(m))
+        ids.append(i)
     if test_list:
         text = _read_text(_need(Path(test_list), "the ISIC test list"), "a test list")
         listed = [r.get("id") for r in csv.DictReader(io.StringIO(text))]
-        if not listed or None in listed: raise DataError(f"{test_list}: needs an `id` column with one image id per row")
+        if not listed or None in listed:
+            raise DataError(f"{test_list}: needs an `id` column with one image id per row")
         test = [i for i in listed if i in set(ids)]
-        if len(test) < len(listed): print(f"{test_list}: {len(listed) - len(test)} of {len(listed)} listed ids have no prepared pair (other diagnosis or missing)")
+        if len(test) < len(listed):
+            print(
+                f"{test_list}: {len(listed) - len(test)} of {len(listed)} listed ids have no prepared pair (other diagnosis or missing)"
+            )
         pool, rule = [i for i in ids if i not in set(test)], f"fixed test list {Path(test_list).name}"
-    else: (pool, test), rule = split_80_20(ids), "80/20, rng 42 over sorted ids (no test list given)"
+    else:
+        (pool, test), rule = split_80_20(ids), "80/20, rng 42 over sorted ids (no test list given)"
     write_split(dst, pool, test, rule, per_class=True, skipped_other_diagnoses=skipped)
     return Path(dst)
 
+
 def prepare_pothole(src, dst, max_side: int | None = None) -> Path:
     "Pothole-mix: `{training,testing}/<subset>/{images,masks}`; pothole = any non-zero mask pixel; training = pool, testing = test."
-    src = Path(src); w = PairWriter(dst, ["pothole"], max_side); ids = {}
+    src = Path(src)
+    w = PairWriter(dst, ["pothole"], max_side)
+    ids = {}
     for part in ("training", "testing"):
         ids[part] = []
         for sub in sorted(p for p in _need(src / part, "the " + part + " folder").iterdir() if p.is_dir()):
             for im in _files(sub / "images"):
                 m = _need(sub / "masks" / f"{im.stem}.png", "the mask of " + str(im))
-                stem = f"{part}__{sub.name}__{im.stem}"; w.add(stem, _rgb(im), (_gray(m) > 0).astype(np.uint8), str(m)); ids[part].append(stem)
+                stem = f"{part}__{sub.name}__{im.stem}"
+                w.add(stem, _rgb(im), (_gray(m) > 0).astype(np.uint8), str(m))
+                ids[part].append(stem)
     write_split(dst, ids["training"], ids["testing"], "official training / testing folders")
     return Path(dst)
 
+
 def industrial_fold_classes(names: Sequence[str], fold: int = 0, n_folds: int = 4) -> list[str]:
     "The classes of Industrial-5i fold `fold`: original ids f+1, f+5, f+9, ... (1-based positions in `clsName`)."
-    if not 0 <= fold < n_folds: raise DataError(f"fold must be in 0..{n_folds - 1}, got {fold}")
+    if not 0 <= fold < n_folds:
+        raise DataError(f"fold must be in 0..{n_folds - 1}, got {fold}")
     return [n for i, n in enumerate(names, 1) if (i - 1) % n_folds == fold]
+
 
 def prepare_industrial(src, dst, fold: int = 0, max_side: int | None = None) -> Path:
     "Industrial-5i: `data.json` (clsName, clsDic[cls]['bad'] image paths) with `<path>.bmp` masks; the fold's 5 classes, split 80/20."
     src = Path(src)
-    try: meta = json.loads(_read_text(_need(src / "data.json", "the dataset index"), "the dataset index"))
-    except ValueError as e: raise DataError(f"{src / 'data.json'}: not JSON ({e})") from None
+    try:
+        meta = json.loads(_read_text(_need(src / "data.json", "the dataset index"), "the dataset index"))
+    except ValueError as e:
+        raise DataError(f"{src / 'data.json'}: not JSON ({e})") from None
     if not (isinstance(meta, dict) and isinstance(meta.get("clsName"), list) and isinstance(meta.get("clsDic"), dict)):
         raise DataError(f"{src / 'data.json'}: needs a list clsName and an object clsDic")
     keep = industrial_fold_classes(meta["clsName"], fold)
     w, ids = PairWriter(dst, keep, max_side), []
     for cls in meta["clsName"]:
-        if cls not in keep: continue
+        if cls not in keep:
+            continue
         bad = meta["clsDic"].get(cls, {}).get("bad", []) if isinstance(meta["clsDic"].get(cls, {}), dict) else None
         if not isinstance(bad, list) or not all(isinstance(r, str) for r in bad):
             raise DataError(f"{src / 'data.json'}: clsDic[{cls!r}]['bad'] must be a list of image paths")
         for rel in sorted(bad):
-            rel = rel[len("data/"):] if rel.startswith("data/") else rel
-            if not _inside(src, rel): raise DataError(f"{src / 'data.json'}: {rel!r} points outside {src}")
+            rel = rel[len("data/") :] if rel.startswith("data/") else rel
+            if not _inside(src, rel):
+                raise DataError(f"{src / 'data.json'}: {rel!r} points outside {src}")
             stem = Path(rel).with_suffix("").as_posix().replace("/", "__")
             img = _rgb(_need(src / rel, "an image listed in data.json"))
             m = _gray(_need((src / rel).with_suffix(".bmp"), "the .bmp mask of " + rel))
-            w.add(stem, img, (m > 0).astype(np.uint8) * (keep.index(cls) + 1), str(src / rel)); ids.append(stem)
-    write_split(dst, *split_80_20(ids), f"80/20, rng 42 over the fold's sorted ids; fold {fold}", per_class=True, fold=fold)
+            w.add(stem, img, (m > 0).astype(np.uint8) * (keep.index(cls) + 1), str(src / rel))
+            ids.append(stem)
+    write_split(
+        dst, *split_80_20(ids), f"80/20, rng 42 over the fold's sorted ids; fold {fold}", per_class=True, fold=fold
+    )
     return Path(dst)
 
 # %% ../nbs/02_benchmarks.ipynb #fdb845d0
 @dataclass
 class BenchmarkDataset:
     "One of the paper's datasets: what it is, where it comes from, how to prepare and split it."
+
     name: str
     title: str
     domain: str
@@ -379,73 +535,178 @@ class BenchmarkDataset:
     licence: str
     prepare: Callable
     split_rule: str
-    unpack: str = ""                              # the folder under the download that `prepare` reads
-    manual: str = ""                              # what a user must do by hand, if anything
+    unpack: str = ""  # the folder under the download that `prepare` reads
+    manual: str = ""  # what a user must do by hand, if anything
+
 
 _MENDELEY = "https://prod-dcd-datasets-cache-zipfiles.s3.eu-west-1.amazonaws.com/"
-BENCHMARKS = {d.name: d for d in [
-    BenchmarkDataset("lung", "Lung Nodule", "medical (CT)", ["nodule"], (5, 50), 200, [_MENDELEY + "5rr22hgzwr-1.zip"],
-                     "CC BY 4.0 (Mendeley Data)", prepare_lung, "fixed train/test pickles",
-                     unpack="lungcancer/Lung cancer segmentation dataset with Lung-RADS class"),
-    BenchmarkDataset("isic", "ISIC 2018", "medical (dermoscopy)", list(ISIC_CLASSES.values()), (9, 60), 1000,
-                     ["https://isic-challenge-data.s3.amazonaws.com/2018/ISIC2018_Task1-2_Training_Input.zip",
-                      "https://isic-challenge-data.s3.amazonaws.com/2018/ISIC2018_Task1_Training_GroundTruth.zip",
-                      "https://isic-challenge-data.s3.amazonaws.com/2019/ISIC_2019_Training_GroundTruth.csv"],
-                     "CC BY-NC 4.0 (ISIC archive)", prepare_isic, "fixed test list (or 80/20), supports per class"),
-    BenchmarkDataset("kvasir", "KVASIR-SEG", "medical (endoscopy)", ["polyp"], (5, 50), 1000,
-                     ["https://datasets.simula.no/downloads/kvasir-seg.zip"], "research and education use (Simula)",
-                     prepare_kvasir, "80/20, rng 42", unpack="Kvasir-SEG"),
-    BenchmarkDataset("nucleus", "Nucleus (DSB 2018)", "medical (microscopy)", ["nucleus"], (5, 50), 2500, [],
-                     "Kaggle competition rules", prepare_nucleus, "80/20, rng 42", unpack="stage1_train",
-                     manual="kaggle competitions download -c data-science-bowl-2018; unzip stage1_train.zip -d stage1_train"),
-    BenchmarkDataset("weedmap", "WeedMap", "agriculture (aerial multispectral)", ["crop", "weed"], (5, 50), 1000, [],
-                     "CC BY 3.0 (WeedMap)", prepare_weedmap, "field 000 = pool, field 003 = test",
-                     unpack="0_rotations_processed_003_test/RedEdge",
-                     manual="get 0_rotations_processed_003_test.zip (the DistillFSS authors' processed RedEdge tiles) and unzip it"),
-    BenchmarkDataset("pothole", "Pothole-mix", "road inspection", ["pothole"], (5, 50), 2500, [_MENDELEY + "kfth5g2xk3-2.zip"],
-                     "CC BY 4.0 (Mendeley Data)", prepare_pothole, "official training / testing folders", unpack="pothole-mix"),
-    BenchmarkDataset("industrial", "Industrial-5i", "industrial inspection", ["fold 0: 5 defect classes"], (10, 80), 1000,
-                     ["https://china.scidb.cn/download?fileId=6396c900bae2f1393c118ada",
-                      "https://china.scidb.cn/download?fileId=6396c900bae2f1393c118ad9"],
-                     "ScienceDB terms", prepare_industrial, "80/20 per fold, supports per class",
-                     manual="save the two files as data.zip and data.json in one folder; unzip data.zip there"),
-]}
+BENCHMARKS = {
+    d.name: d
+    for d in [
+        BenchmarkDataset(
+            "lung",
+            "Lung Nodule",
+            "medical (CT)",
+            ["nodule"],
+            (5, 50),
+            200,
+            [_MENDELEY + "5rr22hgzwr-1.zip"],
+            "CC BY 4.0 (Mendeley Data)",
+            prepare_lung,
+            "fixed train/test pickles",
+            unpack="lungcancer/Lung cancer segmentation dataset with Lung-RADS class",
+        ),
+        BenchmarkDataset(
+            "isic",
+            "ISIC 2018",
+            "medical (dermoscopy)",
+            list(ISIC_CLASSES.values()),
+            (9, 60),
+            1000,
+            [
+                "https://isic-challenge-data.s3.amazonaws.com/2018/ISIC2018_Task1-2_Training_Input.zip",
+                "https://isic-challenge-data.s3.amazonaws.com/2018/ISIC2018_Task1_Training_GroundTruth.zip",
+                "https://isic-challenge-data.s3.amazonaws.com/2019/ISIC_2019_Training_GroundTruth.csv",
+            ],
+            "CC BY-NC 4.0 (ISIC archive)",
+            prepare_isic,
+            "fixed test list (or 80/20), supports per class",
+        ),
+        BenchmarkDataset(
+            "kvasir",
+            "KVASIR-SEG",
+            "medical (endoscopy)",
+            ["polyp"],
+            (5, 50),
+            1000,
+            ["https://datasets.simula.no/downloads/kvasir-seg.zip"],
+            "research and education use (Simula)",
+            prepare_kvasir,
+            "80/20, rng 42",
+            unpack="Kvasir-SEG",
+        ),
+        BenchmarkDataset(
+            "nucleus",
+            "Nucleus (DSB 2018)",
+            "medical (microscopy)",
+            ["nucleus"],
+            (5, 50),
+            2500,
+            [],
+            "Kaggle competition rules",
+            prepare_nucleus,
+            "80/20, rng 42",
+            unpack="stage1_train",
+            manual="kaggle competitions download -c data-science-bowl-2018; unzip stage1_train.zip -d stage1_train",
+        ),
+        BenchmarkDataset(
+            "weedmap",
+            "WeedMap",
+            "agriculture (aerial multispectral)",
+            ["crop", "weed"],
+            (5, 50),
+            1000,
+            [],
+            "CC BY 3.0 (WeedMap)",
+            prepare_weedmap,
+            "field 000 = pool, field 003 = test",
+            unpack="0_rotations_processed_003_test/RedEdge",
+            manual="get 0_rotations_processed_003_test.zip (the DistillFSS authors' processed RedEdge tiles) and unzip it",
+        ),
+        BenchmarkDataset(
+            "pothole",
+            "Pothole-mix",
+            "road inspection",
+            ["pothole"],
+            (5, 50),
+            2500,
+            [_MENDELEY + "kfth5g2xk3-2.zip"],
+            "CC BY 4.0 (Mendeley Data)",
+            prepare_pothole,
+            "official training / testing folders",
+            unpack="pothole-mix",
+        ),
+        BenchmarkDataset(
+            "industrial",
+            "Industrial-5i",
+            "industrial inspection",
+            ["fold 0: 5 defect classes"],
+            (10, 80),
+            1000,
+            [
+                "https://china.scidb.cn/download?fileId=6396c900bae2f1393c118ada",
+                "https://china.scidb.cn/download?fileId=6396c900bae2f1393c118ad9",
+            ],
+            "ScienceDB terms",
+            prepare_industrial,
+            "80/20 per fold, supports per class",
+            manual="save the two files as data.zip and data.json in one folder; unzip data.zip there",
+        ),
+    ]
+}
+
 
 def dataset_table() -> list[dict]:
     "One row per benchmark dataset: name, domain, classes, shots, the paper's steps, licence and split rule."
-    return [dict(name=d.name, dataset=d.title, domain=d.domain, classes=", ".join(d.classes), shots=f"{d.shots[0]} / {d.shots[1]}",
-                 steps=d.steps, split=d.split_rule, licence=d.licence) for d in BENCHMARKS.values()]
+    return [
+        dict(
+            name=d.name,
+            dataset=d.title,
+            domain=d.domain,
+            classes=", ".join(d.classes),
+            shots=f"{d.shots[0]} / {d.shots[1]}",
+            steps=d.steps,
+            split=d.split_rule,
+            licence=d.licence,
+        )
+        for d in BENCHMARKS.values()
+    ]
+
 
 def prepare(name: str, src, dst, **kw) -> FolderDataset:
     "Prepare benchmark dataset `name` from its unpacked download `src` into `dst`; returns the validated dataset."
-    if name not in BENCHMARKS: raise DataError(f"unknown benchmark dataset {name!r}; choose from {list(BENCHMARKS)}")
+    if name not in BENCHMARKS:
+        raise DataError(f"unknown benchmark dataset {name!r}; choose from {list(BENCHMARKS)}")
     dst = Path(dst)
     if dst.exists() and (not dst.is_dir() or any(dst.iterdir())):
         raise DataError(f"{dst}: not empty (delete it, or choose a new folder); nothing was written")
-    try: tmp = Path(tempfile.mkdtemp(prefix=f".{dst.name}.partial-", dir=_existing_parent(dst)))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dst.name}.partial-", dir=_existing_parent(dst)))
     except OSError as e:
         raise DataError(f"{dst}: cannot write beside it ({e.strerror or e}); nothing was written") from None
-    try:                                     # built beside `dst`, moved there once valid: a failure leaves nothing
+    try:  # built beside `dst`, moved there once valid: a failure leaves nothing
         BENCHMARKS[name].prepare(src, tmp, **kw)
         FolderDataset(tmp).validate()
         dst.parent.mkdir(parents=True, exist_ok=True)
-        if dst.exists(): dst.rmdir()
+        if dst.exists():
+            dst.rmdir()
         tmp.rename(dst)
-    finally: shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return FolderDataset(dst)
+
 
 def download(name: str, dest) -> Path:
     "Download benchmark dataset `name` into `dest` and extract its archives safely (prints the manual step where there is no direct link)."
     import urllib.request
-    if name not in BENCHMARKS: raise DataError(f"unknown benchmark dataset {name!r}; choose from {list(BENCHMARKS)}")
-    d = BENCHMARKS[name]; dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
-    if d.manual and not d.urls: print(f"{d.title}: {d.manual} (into {dest})"); return dest
+
+    if name not in BENCHMARKS:
+        raise DataError(f"unknown benchmark dataset {name!r}; choose from {list(BENCHMARKS)}")
+    d = BENCHMARKS[name]
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    if d.manual and not d.urls:
+        print(f"{d.title}: {d.manual} (into {dest})")
+        return dest
     for i, url in enumerate(d.urls):
         target = dest / (url.rsplit("/", 1)[-1] if "fileId" not in url else ("data.zip", "data.json")[i])
         if not target.exists():
             print(f"downloading {url} -> {target}")
-            with urllib.request.urlopen(url) as r, open(target.with_suffix(target.suffix + ".part"), "wb") as f: shutil.copyfileobj(r, f)
+            with urllib.request.urlopen(url) as r, open(target.with_suffix(target.suffix + ".part"), "wb") as f:
+                shutil.copyfileobj(r, f)
             target.with_suffix(target.suffix + ".part").rename(target)
-        if target.suffix == ".zip": extract(target, dest)
-    if d.manual: print(d.manual)
+        if target.suffix == ".zip":
+            extract(target, dest)
+    if d.manual:
+        print(d.manual)
     return dest

@@ -13,8 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .core import (DataError, IGNORE_INDEX, EarlyStopping, set_seed, get_device, check_output, output_file,
-                             fit)
+from .core import DataError, IGNORE_INDEX, EarlyStopping, set_seed, get_device, check_output, output_file, fit
 from .metrics import Pairs, evaluate
 from .student import Student
 from .teacher import set_dropout
@@ -28,16 +27,19 @@ __all__ = ['STUDENT_FORMAT', 'seg_loss', 'coarse_mse', 'binary_target', 'episode
 # %% ../nbs/07_distill.ipynb #2d6db225
 def seg_loss(logits: torch.Tensor, target: torch.Tensor, kind: str = "balanced", gamma: float = 2.0) -> torch.Tensor:
     "Focal loss of (B, 2, h, w) logits against a (B, H, W) binary target (255 ignored): 'focal' averages over pixels, 'balanced' weighs background and foreground halves equally."
-    if kind not in ("focal", "balanced"): raise ValueError(f"loss must be 'focal' or 'balanced', got {kind!r}")
+    if kind not in ("focal", "balanced"):
+        raise ValueError(f"loss must be 'focal' or 'balanced', got {kind!r}")
     t = F.interpolate(target[:, None].float(), size=logits.shape[-2:], mode="nearest-exact")[:, 0].long()
     valid = t != IGNORE_INDEX
     logp = F.log_softmax(logits, 1)
     tt = t.clamp(max=1)
     lp = logp.gather(1, tt[:, None])[:, 0]
     fl = -((1 - lp.exp()) ** gamma) * lp
-    if kind == "focal": return fl[valid].mean() if valid.any() else fl.sum() * 0
+    if kind == "focal":
+        return fl[valid].mean() if valid.any() else fl.sum() * 0
     parts = [fl[valid & (tt == c)].mean() for c in (0, 1) if (valid & (tt == c)).any()]
     return torch.stack(parts).mean() if parts else fl.sum() * 0
+
 
 def coarse_mse(student_coarse, teacher_coarse) -> torch.Tensor:
     "Mean squared error between the student's and the teacher's coarse maps, averaged over the three stacks."
@@ -48,11 +50,22 @@ def binary_target(masks: torch.Tensor, c: int) -> torch.Tensor:
     "1 where `masks` == c, 0 elsewhere, 255 kept."
     return torch.where(masks == IGNORE_INDEX, masks, (masks == c).long())
 
-def episode_losses(head, student, feats, masks, q: int, others: Sequence[int], c: int, objective: str = "refine", loss: str = "balanced") -> dict:
+
+def episode_losses(
+    head,
+    student,
+    feats,
+    masks,
+    q: int,
+    others: Sequence[int],
+    c: int,
+    objective: str = "refine",
+    loss: str = "balanced",
+) -> dict:
     "Loss terms of one binary episode (class `c`, query `q`, supports `others`) on cached features; 'total' is what to minimise."
     others = list(others)
-    qf = [f[q:q + 1] for f in feats]
-    y = binary_target(masks[q:q + 1], c)
+    qf = [f[q : q + 1] for f in feats]
+    y = binary_target(masks[q : q + 1], c)
     with torch.set_grad_enabled(objective == "refine" and torch.is_grad_enabled()):
         mem = head.encode_support([f[others] for f in feats], binary_target(masks[others], c))
         t_logits, t_cm = head(qf, mem)
@@ -74,32 +87,52 @@ def cycling_queries(masks: torch.Tensor, idx: Sequence[int], c: int) -> list[int
     has = (masks[list(idx)] == c).flatten(1).any(1).long()
     return [b for b in range(len(has)) if int(has.sum() - has[b]) > 0]
 
+
 @torch.no_grad()
 def teacher_targets(head, feats, masks, idx: Sequence[int], c: int, batch: int = 8) -> dict:
     "The teacher's coarse maps and argmax (at mask resolution) for every cycling query of class `c`, computed once without gradients."
-    idx = list(idx); q = cycling_queries(masks, idx, c)
-    if not q: return dict(queries=[], coarse=None, argmax=None)
-    was = head.training; head.eval()
-    f_ = [f[idx] for f in feats]; mem = head.encode_support(f_, binary_target(masks[idx], c))
+    idx = list(idx)
+    q = cycling_queries(masks, idx, c)
+    if not q:
+        return dict(queries=[], coarse=None, argmax=None)
+    was = head.training
+    head.eval()
+    f_ = [f[idx] for f in feats]
+    mem = head.encode_support(f_, binary_target(masks[idx], c))
     cms, ams = [], []
     for i in range(0, len(q), batch):
-        qb = q[i:i + batch]
+        qb = q[i : i + batch]
         lg, cm = head([f[qb] for f in f_], mem, drop_shot=qb)
-        cms.append(cm); ams.append(F.interpolate(lg, size=masks.shape[-2:], mode="bilinear", align_corners=False).argmax(1))
+        cms.append(cm)
+        ams.append(F.interpolate(lg, size=masks.shape[-2:], mode="bilinear", align_corners=False).argmax(1))
     head.train(was)
     return dict(queries=q, coarse=[torch.cat(x) for x in zip(*cms)], argmax=torch.cat(ams))
 
-def batch_losses(head, student, feats, masks, idx: Sequence[int], c: int, objective: str = "refine", loss: str = "balanced",
-                 queries: Sequence[int] | None = None, targets: dict | None = None) -> dict | None:
+
+def batch_losses(
+    head,
+    student,
+    feats,
+    masks,
+    idx: Sequence[int],
+    c: int,
+    objective: str = "refine",
+    loss: str = "balanced",
+    queries: Sequence[int] | None = None,
+    targets: dict | None = None,
+) -> dict | None:
     "Loss terms of support cycling for class `c` over the images `idx` (each query's support: the others); None if no query qualifies."
-    if objective not in ("refine", "pure"): raise ValueError(f"objective must be 'refine' or 'pure', got {objective!r}")
+    if objective not in ("refine", "pure"):
+        raise ValueError(f"objective must be 'refine' or 'pure', got {objective!r}")
     idx = list(idx)
     valid = cycling_queries(masks, idx, c) if targets is None else targets["queries"]
     queries = valid if queries is None else [b for b in queries if b in set(valid)]
-    if not queries: return None
-    f_ = [f[idx] for f in feats]; yq = binary_target(masks[idx][queries], c)
+    if not queries:
+        return None
+    f_ = [f[idx] for f in feats]
+    yq = binary_target(masks[idx][queries], c)
     qf = [f[queries] for f in f_]
-    if targets is not None:                       # the teacher's attention is frozen: its coarse maps were computed once
+    if targets is not None:  # the teacher's attention is frozen: its coarse maps were computed once
         rows = [targets["queries"].index(b) for b in queries]
         t_cm = [t[rows] for t in targets["coarse"]]
         t_logits = head.decode(t_cm, qf) if objective == "refine" else None
@@ -112,104 +145,185 @@ def batch_losses(head, student, feats, masks, idx: Sequence[int], c: int, object
     mse = coarse_mse(s_cm, t_cm if objective == "refine" else [t.detach() for t in t_cm])
     if objective == "refine":
         lt, ls = seg_loss(t_logits, yq, loss), seg_loss(s_logits, yq, loss)
-        return dict(total=(lt + ls + mse) / 3, teacher=lt.detach(), student=ls.detach(), mse=mse.detach(), n=len(queries))
+        return dict(
+            total=(lt + ls + mse) / 3, teacher=lt.detach(), student=ls.detach(), mse=mse.detach(), n=len(queries)
+        )
     ls = seg_loss(s_logits, torch.where(yq == IGNORE_INDEX, yq, pseudo), loss)
     return dict(total=(ls + mse) / 2, student=ls.detach(), mse=mse.detach(), n=len(queries))
 
 # %% ../nbs/07_distill.ipynb #3313f00d
 def _strip(head):
     import copy
+
     h = copy.deepcopy(head)
     for name in ("DCAMA_blocks", "pe"):
-        if hasattr(h, name): delattr(h, name)
+        if hasattr(h, name):
+            delattr(h, name)
     return h
+
 
 def _val_score(student, feats, masks, idx, classes):
     "The held-out supports' foreground mIoU (nan -> 0) as a function of no argument, for `EarlyStopping`."
+
     @torch.no_grad()
     def predict(pos):
-        was = student.training; student.eval()
+        was = student.training
+        student.eval()
         lg = student.class_logits([f[pos] for f in feats])
         student.train(was)
         return F.interpolate(lg, size=masks.shape[-2:], mode="bilinear", align_corners=False).argmax(1).cpu()
+
     pairs = Pairs(inputs=list(idx), masks=masks[idx].cpu(), n_classes=len(classes), name="held-out supports")
     return lambda: np.nan_to_num(evaluate(predict, pairs, batch=max(1, len(idx))).miou(), nan=0.0)
 
+
 class _Cycler:
     "Mini-batches of cycling queries per class: None (all of them) when they fit in `batch`, else the next slice of a shuffled epoch."
+
     def __init__(self, cycle: dict, batch: int, rng):
-        if batch < 1: raise ValueError(f"batch must be >= 1, got {batch}")
+        if batch < 1:
+            raise ValueError(f"batch must be >= 1, got {batch}")
         self.cycle, self.batch, self.rng, self.pending = cycle, batch, rng, {c: [] for c in cycle}
+
     def next(self, c):
-        if len(self.cycle[c]) <= self.batch: return None
-        if not self.pending[c]: self.pending[c] = [self.cycle[c][i] for i in self.rng.permutation(len(self.cycle[c]))]
-        out, self.pending[c] = sorted(self.pending[c][:self.batch]), self.pending[c][self.batch:]
+        if len(self.cycle[c]) <= self.batch:
+            return None
+        if not self.pending[c]:
+            self.pending[c] = [self.cycle[c][i] for i in self.rng.permutation(len(self.cycle[c]))]
+        out, self.pending[c] = sorted(self.pending[c][: self.batch]), self.pending[c][self.batch :]
         return out
 
-def distill_student(teacher, support, steps: int | None = None, objective: str = "refine", loss: str = "balanced", lr: float = 1e-3,
-                    seed: int = 0, train_attention: bool | None = None, train_decoder: bool | None = None, batch: int = 8,
-                    student: Student | None = None, classes: Sequence[int] | None = None, val_fraction: float = 0.2,
-                    min_val: int = 30, eval_every: int = 25, patience: int = 4, progress: bool = True):
+
+def distill_student(
+    teacher,
+    support,
+    steps: int | None = None,
+    objective: str = "refine",
+    loss: str = "balanced",
+    lr: float = 1e-3,
+    seed: int = 0,
+    train_attention: bool | None = None,
+    train_decoder: bool | None = None,
+    batch: int = 8,
+    student: Student | None = None,
+    classes: Sequence[int] | None = None,
+    val_fraction: float = 0.2,
+    min_val: int = 30,
+    eval_every: int = 25,
+    patience: int = 4,
+    progress: bool = True,
+):
     "Distill `teacher` on a prepared `support` set into a `Student` (new, or `student` for the 1-based `classes`); returns (student, history)."
     import copy
-    if objective not in ("refine", "pure"): raise ValueError(f"objective must be 'refine' or 'pure', got {objective!r}")
-    set_seed(seed); rng = np.random.default_rng(seed)
+
+    if objective not in ("refine", "pure"):
+        raise ValueError(f"objective must be 'refine' or 'pure', got {objective!r}")
+    set_seed(seed)
+    rng = np.random.default_rng(seed)
     steps = steps or teacher.profile.distill_steps
     train_attention = teacher.profile.distill_attention if train_attention is None else train_attention
     K, feats, masks = support.k, support.feats, support.masks
-    if K < 2: raise DataError("distillation needs at least 2 support images (each in turn is the query, the others its support)")
+    if K < 2:
+        raise DataError(
+            "distillation needs at least 2 support images (each in turn is the query, the others its support)"
+        )
     given = student is not None
-    train_decoder = (not given) if train_decoder is None else train_decoder      # extending a student keeps its decoder by default
+    train_decoder = (
+        (not given) if train_decoder is None else train_decoder
+    )  # extending a student keeps its decoder by default
     student = student or Student.from_teacher(teacher, support.classes)
     if list(support.classes) != list(student.classes):
         raise DataError(f"the support set's classes {support.classes} are not the student's {student.classes}")
     classes = list(classes or range(1, len(support.classes) + 1))
     for c in classes:
-        if not support.shots_with(c): raise DataError(f"class {c} ({support.classes[c - 1]!r}) has no pixels in any support mask")
+        if not support.shots_with(c):
+            raise DataError(f"class {c} ({support.classes[c - 1]!r}) has no pixels in any support mask")
     order = rng.permutation(K)
     n_val = max(1, int(round(val_fraction * K))) if K >= min_val else 0
     val_idx, train_idx = sorted(order[:n_val].tolist()), sorted(order[n_val:].tolist())
     t_start = time.time()
     head = set_dropout(copy.deepcopy(teacher.model), 0.0, 0.0).train()
     frozen = objective == "pure" or not train_attention
-    if frozen: head.DCAMA_blocks.requires_grad_(False)
-    targets = {c: teacher_targets(head, feats, masks, train_idx, c, batch) for c in classes} if frozen else {c: None for c in classes}
+    if frozen:
+        head.DCAMA_blocks.requires_grad_(False)
+    targets = (
+        {c: teacher_targets(head, feats, masks, train_idx, c, batch) for c in classes}
+        if frozen
+        else {c: None for c in classes}
+    )
     cycle = {c: (targets[c]["queries"] if frozen else cycling_queries(masks, train_idx, c)) for c in classes}
-    if not any(cycle.values()): raise DataError("no episode to train on: every class needs pixels in at least two support images")
-    if given and objective == "refine" and train_decoder: head.load_state_dict(student.decoder.state_dict(), strict=False)
-    if objective == "refine" and train_decoder: student.decoder = head          # the decoder is shared and trains with both
-    elif objective == "pure": head.eval().requires_grad_(False)
+    if not any(cycle.values()):
+        raise DataError("no episode to train on: every class needs pixels in at least two support images")
+    if given and objective == "refine" and train_decoder:
+        head.load_state_dict(student.decoder.state_dict(), strict=False)
+    if objective == "refine" and train_decoder:
+        student.decoder = head  # the decoder is shared and trains with both
+    elif objective == "pure":
+        head.eval().requires_grad_(False)
     params = [p for c in classes for p in student.distillers[c - 1].parameters()]
-    if objective == "refine": params += [p for n, p in head.named_parameters() if p.requires_grad and (train_decoder or n.startswith("DCAMA_blocks"))]
-    elif train_decoder: params += list(student.decoder.parameters())
-    n = sum(1 for c in classes if cycle[c])          # the step's loss is the mean over the classes that have queries
+    if objective == "refine":
+        params += [
+            p for n, p in head.named_parameters() if p.requires_grad and (train_decoder or n.startswith("DCAMA_blocks"))
+        ]
+    elif train_decoder:
+        params += list(student.decoder.parameters())
+    n = sum(1 for c in classes if cycle[c])  # the step's loss is the mean over the classes that have queries
     cyc, terms_log = _Cycler(cycle, batch, rng), []
+
     def step_loss(step):
-        parts = {}; terms_log.append(parts)
+        parts = {}
+        terms_log.append(parts)
         for c in classes:
             terms = batch_losses(head, student, feats, masks, train_idx, c, objective, loss, cyc.next(c), targets[c])
-            if terms is None: continue
+            if terms is None:
+                continue
             for key in ("teacher", "student", "mse"):
-                if key in terms: parts[key] = parts.get(key, 0.0) + float(terms[key]) / len(classes)
+                if key in terms:
+                    parts[key] = parts.get(key, 0.0) + float(terms[key]) / len(classes)
             yield terms["total"] / n
+
     stop = [EarlyStopping(student, eval_every, _val_score(student, feats, masks, val_idx, support.classes), patience)]
-    student.train(); t0 = time.time()
+    student.train()
+    t0 = time.time()
     hist = dict(val=[], best_step=None, stopped=None)
-    hist.update(fit(step_loss, params, steps, lr=lr, callbacks=stop if val_idx else [], progress=progress,
-                    desc="distilling"))
-    if student.decoder is head: student.decoder = _strip(head)
-    hist.update(terms=terms_log, train=train_idx, val_idx=val_idx, seconds=time.time() - t0, train_attention=not frozen,
-                setup_seconds=t0 - t_start)
+    hist.update(
+        fit(step_loss, params, steps, lr=lr, callbacks=stop if val_idx else [], progress=progress, desc="distilling")
+    )
+    if student.decoder is head:
+        student.decoder = _strip(head)
+    hist.update(
+        terms=terms_log,
+        train=train_idx,
+        val_idx=val_idx,
+        seconds=time.time() - t0,
+        train_attention=not frozen,
+        setup_seconds=t0 - t_start,
+    )
     student.eval()
     return student, hist
 
 # %% ../nbs/07_distill.ipynb #bf864b99
-def distill(support_images, support_masks, classes: Sequence[str], backbone: str | None = None, teacher=None, profile: str = "cpu",
-            steps: int | None = None, objective: str = "refine", loss: str = "balanced", lr: float = 1e-3, seed: int = 0,
-            device=None, progress: bool = True, **kw) -> Student:
+def distill(
+    support_images,
+    support_masks,
+    classes: Sequence[str],
+    backbone: str | None = None,
+    teacher=None,
+    profile: str = "cpu",
+    steps: int | None = None,
+    objective: str = "refine",
+    loss: str = "balanced",
+    lr: float = 1e-3,
+    seed: int = 0,
+    device=None,
+    progress: bool = True,
+    **kw,
+) -> Student:
     "Distill a support set (images, class-index masks, class names) into a `Student`; the history is in `student.history`."
     from distillfss.meta import meta_teacher
-    if len(support_images) == 0: raise DataError("empty support set: give at least two support images and masks")
+
+    if len(support_images) == 0:
+        raise DataError("empty support set: give at least two support images and masks")
     teacher = teacher if teacher is not None else meta_teacher(backbone, profile, device)
     S = teacher.prepare(support_images, support_masks, classes)
     student, hist = distill_student(teacher, S, steps, objective, loss, lr, seed, progress=progress, **kw)
@@ -217,25 +331,45 @@ def distill(support_images, support_masks, classes: Sequence[str], backbone: str
     return student
 
 # %% ../nbs/07_distill.ipynb #9f5ccaf8
-def distill_class(student: Student, support_images, support_masks, name: str, teacher=None, steps: int | None = None,
-                  train_decoder: bool = False, **kw) -> Student:
+def distill_class(
+    student: Student,
+    support_images,
+    support_masks,
+    name: str,
+    teacher=None,
+    steps: int | None = None,
+    train_decoder: bool = False,
+    **kw,
+) -> Student:
     "Add class `name` to `student` and distill only its distiller from supports whose binary masks (1 = the class, 255 ignore) mark it."
     from distillfss.meta import meta_teacher
-    if len(support_images) == 0: raise DataError(f"empty support set for the new class {name!r}")
+
+    if len(support_images) == 0:
+        raise DataError(f"empty support set for the new class {name!r}")
     for i, m in enumerate(support_masks):
         vals = torch.unique(torch.as_tensor(m))
         bad = [int(v) for v in vals if int(v) not in (0, 1, IGNORE_INDEX)]
-        if bad: raise DataError(f"support {i} for {name!r}: the mask must be binary (0, 1, 255 ignore), found {bad[:3]}")
-    teacher = teacher if teacher is not None else meta_teacher(student.feature_extractor.name, student.profile.name, student.device)
+        if bad:
+            raise DataError(f"support {i} for {name!r}: the mask must be binary (0, 1, 255 ignore), found {bad[:3]}")
+    teacher = (
+        teacher
+        if teacher is not None
+        else meta_teacher(student.feature_extractor.name, student.profile.name, student.device)
+    )
     if teacher.feature_extractor.name != student.feature_extractor.name:
-        raise DataError(f"the teacher's backbone {teacher.feature_extractor.name} is not the student's {student.feature_extractor.name}")
+        raise DataError(
+            f"the teacher's backbone {teacher.feature_extractor.name} is not the student's {student.feature_extractor.name}"
+        )
     c = student.add_class(name)
     try:
         masks = [torch.where(torch.as_tensor(m) == 1, c, torch.as_tensor(m)) for m in support_masks]
         S = teacher.prepare(support_images, masks, student.classes)
-        student, hist = distill_student(teacher, S, steps, student=student, classes=[c], train_decoder=train_decoder, **kw)
+        student, hist = distill_student(
+            teacher, S, steps, student=student, classes=[c], train_decoder=train_decoder, **kw
+        )
     except Exception:
-        del student.distillers[c - 1]; student.classes.pop()          # leave the student as it was
+        del student.distillers[c - 1]
+        student.classes.pop()  # leave the student as it was
         raise
     student.history = hist
     return student
@@ -243,8 +377,10 @@ def distill_class(student: Student, support_images, support_masks, name: str, te
 # %% ../nbs/07_distill.ipynb #886b5b5c
 STUDENT_FORMAT = 1
 
+
 def _non_finite(tensors: dict) -> list[str]:
     return [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+
 
 def save_student(student: Student, path, overwrite: bool = True) -> Path:
     "Write `student` (decoder + distillers, metadata) to one safetensors file, completely or not at all."
@@ -252,65 +388,99 @@ def save_student(student: Student, path, overwrite: bool = True) -> Path:
     from safetensors import SafetensorError
     from safetensors.torch import save_file
     from distillfss.backbones import WeightsError
-    path = check_output(path, overwrite, present_ok=True)                 # one there now is kept, never replaced
+
+    path = check_output(path, overwrite, present_ok=True)  # one there now is kept, never replaced
     bb = student.feature_extractor
-    meta = dict(format=str(STUDENT_FORMAT), kind="distillfss-student", backbone=bb.name, profile=student.profile.name,
-                image_size=str(student.profile.image_size), classes=json.dumps(student.classes),
-                normalisation=json.dumps(dict(mean=list(map(float, bb.mean)), std=list(map(float, bb.std)))),
-                distillfss=distillfss.__version__)
-    sd = {k: v.detach().cpu().contiguous() for k, v in student.state_dict().items() if not k.startswith("feature_extractor.")}
+    meta = dict(
+        format=str(STUDENT_FORMAT),
+        kind="distillfss-student",
+        backbone=bb.name,
+        profile=student.profile.name,
+        image_size=str(student.profile.image_size),
+        classes=json.dumps(student.classes),
+        normalisation=json.dumps(dict(mean=list(map(float, bb.mean)), std=list(map(float, bb.std)))),
+        distillfss=distillfss.__version__,
+    )
+    sd = {
+        k: v.detach().cpu().contiguous()
+        for k, v in student.state_dict().items()
+        if not k.startswith("feature_extractor.")
+    }
     if bad := _non_finite(sd):
         raise WeightsError(f"{path}: not written: the student's {bad[0]} holds NaN or infinite values")
     with output_file(path, overwrite) as tmp:
-        try: save_file(sd, str(tmp), metadata=meta)
-        except SafetensorError as e:                                  # its own I/O errors: report them as such
+        try:
+            save_file(sd, str(tmp), metadata=meta)
+        except SafetensorError as e:  # its own I/O errors: report them as such
             raise OSError(str(e).splitlines()[0].split(" at path ")[0]) from None
     return path
+
 
 def _student_meta(path: Path, meta: dict) -> dict:
     "Backbone, profile and classes from a student file's metadata; a `WeightsError` naming the file if any is wrong."
     from distillfss.backbones import WeightsError, BACKBONES, PROFILES
-    def bad(msg): return WeightsError(f"{path}: {msg}")
+
+    def bad(msg):
+        return WeightsError(f"{path}: {msg}")
+
     if meta.get("kind") != "distillfss-student":
         raise bad("not a distillfss student file (no kind=distillfss-student in its metadata)")
-    try: fmt = int(meta.get("format", "0"))
-    except ValueError: raise bad(f"damaged metadata: format {meta['format'][:40]!r} is not a number") from None
+    try:
+        fmt = int(meta.get("format", "0"))
+    except ValueError:
+        raise bad(f"damaged metadata: format {meta['format'][:40]!r} is not a number") from None
     if fmt > STUDENT_FORMAT:
         raise bad(f"student format {fmt} is newer than this library reads ({STUDENT_FORMAT}); upgrade distillfss")
     if missing := [k for k in ("backbone", "profile", "classes") if k not in meta]:
         raise bad(f"damaged metadata: no {missing}")
-    try: classes = json.loads(meta["classes"])
-    except json.JSONDecodeError as e: raise bad(f"damaged metadata: classes is not valid JSON ({e.msg})") from None
-    if not (isinstance(classes, list) and classes and all(isinstance(c, str) and c.strip() for c in classes)
-            and len(set(classes)) == len(classes)):
+    try:
+        classes = json.loads(meta["classes"])
+    except json.JSONDecodeError as e:
+        raise bad(f"damaged metadata: classes is not valid JSON ({e.msg})") from None
+    if not (
+        isinstance(classes, list)
+        and classes
+        and all(isinstance(c, str) and c.strip() for c in classes)
+        and len(set(classes)) == len(classes)
+    ):
         raise bad(f"damaged metadata: classes must be a list of distinct names, got {meta['classes'][:60]}")
     if meta["backbone"] not in BACKBONES:
         raise bad(f"unknown backbone {meta['backbone'][:40]!r} (known: {list(BACKBONES)})")
-    if meta["profile"] not in PROFILES: raise bad(f"unknown profile {meta['profile'][:40]!r} (known: {list(PROFILES)})")
+    if meta["profile"] not in PROFILES:
+        raise bad(f"unknown profile {meta['profile'][:40]!r} (known: {list(PROFILES)})")
     return dict(backbone=meta["backbone"], profile=meta["profile"], classes=classes)
+
 
 def _backbone_on_disk(path: Path, name: str):
     "Refuse, naming the student file, a backbone whose ImageNet weights are not on this machine (no silent download)."
     from urllib.parse import urlparse
     from distillfss.backbones import WEIGHT_SOURCES, WeightsError, weights_file
+
     src = WEIGHT_SOURCES[name]
     if "package" in src:
-        try: weights_file(name)
-        except WeightsError as e: raise WeightsError(f"{path}: a student for backbone {e}") from None
+        try:
+            weights_file(name)
+        except WeightsError as e:
+            raise WeightsError(f"{path}: a student for backbone {e}") from None
         return
     cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(src["url"]).path).name
     if not cached.exists():
         offline = [n for n, s in WEIGHT_SOURCES.items() if "package" in s]
-        raise WeightsError(f"{path}: a student for backbone {name}, whose ImageNet weights are not on this machine; "
-                           f"download {src['url']} into {cached.parent}, or use a student of {' or '.join(offline)}")
+        raise WeightsError(
+            f"{path}: a student for backbone {name}, whose ImageNet weights are not on this machine; "
+            f"download {src['url']} into {cached.parent}, or use a student of {' or '.join(offline)}"
+        )
+
 
 def load_student(path, backbone: str | None = None, device=None) -> Student:
     "Load a student saved by `save_student`; `backbone`, if given, must match the file's. Every check names the file."
     from distillfss.backbones import backbone as make_backbone, WeightsError, get_profile
     from distillfss.teacher import DCAMAHead
     from distillfss.meta import read_weights
+
     path = Path(path)
-    if path.is_dir(): raise WeightsError(f"{path}: is a folder, not a student file")
+    if path.is_dir():
+        raise WeightsError(f"{path}: is a folder, not a student file")
     dev = get_device(device)
     sd, meta = read_weights(path, "student")
     m = _student_meta(path, meta)
@@ -325,33 +495,52 @@ def load_student(path, backbone: str | None = None, device=None) -> Student:
     own = {k: v for k, v in st.state_dict().items() if not k.startswith("feature_extractor.")}
     if set(sd) != set(own):
         extra, missing = sorted(set(sd) - set(own)), sorted(set(own) - set(sd))
-        raise WeightsError(f"{path}: tensors do not match a {m['backbone']} student with {len(m['classes'])} classes "
-                           f"(unexpected {extra[:2]}, missing {missing[:2]})")
+        raise WeightsError(
+            f"{path}: tensors do not match a {m['backbone']} student with {len(m['classes'])} classes "
+            f"(unexpected {extra[:2]}, missing {missing[:2]})"
+        )
     for k, v in own.items():
         if sd[k].shape != v.shape:
-            raise WeightsError(f"{path}: tensor {k} has shape {tuple(sd[k].shape)}, a {m['backbone']} student at "
-                               f"profile {m['profile']} needs {tuple(v.shape)}")
+            raise WeightsError(
+                f"{path}: tensor {k} has shape {tuple(sd[k].shape)}, a {m['backbone']} student at "
+                f"profile {m['profile']} needs {tuple(v.shape)}"
+            )
     st.load_state_dict(sd, strict=False)
     return st.to(dev).eval()
 
 # %% ../nbs/07_distill.ipynb #8f5650df
 class _StudentGraph(nn.Module):
-    def __init__(self, student): super().__init__(); self.student = student
-    def forward(self, images): return self.student.class_logits(self.student.feature_extractor(images))
+    def __init__(self, student):
+        super().__init__()
+        self.student = student
+
+    def forward(self, images):
+        return self.student.class_logits(self.student.feature_extractor(images))
+
 
 def _onnx_file(g, x, dyn, student, dst: Path):
     "Export `g` to ONNX in a scratch folder, add the student's metadata, and write one self-contained file to `dst`."
     import contextlib, io, tempfile, onnx
-    with tempfile.TemporaryDirectory() as d:       # the exporter may put the weights in a side file: it stays in here
+
+    with tempfile.TemporaryDirectory() as d:  # the exporter may put the weights in a side file: it stays in here
         with contextlib.redirect_stdout(io.StringIO()):
-            torch.onnx.export(g, (x,), f"{d}/m.onnx", dynamo=True, input_names=["images"], output_names=["logits"],
-                              dynamic_shapes=dyn)
-        m = onnx.load(f"{d}/m.onnx")                 # with any side file's tensors, now held inside the model
+            torch.onnx.export(
+                g, (x,), f"{d}/m.onnx", dynamo=True, input_names=["images"], output_names=["logits"], dynamic_shapes=dyn
+            )
+        m = onnx.load(f"{d}/m.onnx")  # with any side file's tensors, now held inside the model
     s = student.profile.image_size
-    onnx.helper.set_model_props(m, dict(classes=json.dumps(student.classes), backbone=student.feature_extractor.name,
-                                        image_size=str(s), input="images (B, 3, s, s) RGB in [0, 1]",
-                                        output="logits (B, 1 + classes, s, s)"))
+    onnx.helper.set_model_props(
+        m,
+        dict(
+            classes=json.dumps(student.classes),
+            backbone=student.feature_extractor.name,
+            image_size=str(s),
+            input="images (B, 3, s, s) RGB in [0, 1]",
+            output="logits (B, 1 + classes, s, s)",
+        ),
+    )
     onnx.save(m, str(dst))
+
 
 def export_student(student: Student, path=None, max_batch: int = 64, overwrite: bool = True):
     "The student as a `torch.export` program for (B, 3, s, s) images in [0, 1]; `path` '*.pt2' saves it, '*.onnx' writes ONNX instead."
@@ -362,13 +551,18 @@ def export_student(student: Student, path=None, max_batch: int = 64, overwrite: 
     suffix = Path(path).suffix if path is not None else ".pt2"
     if suffix not in (".pt2", ".onnx"):
         raise ValueError(f"{path}: export to '.pt2' (torch.export) or '.onnx', not {suffix!r}")
-    if path is not None: path = check_output(path, overwrite, present_ok=True)
+    if path is not None:
+        path = check_output(path, overwrite, present_ok=True)
     if suffix == ".pt2":
         ep = torch.export.export(g, (x,), dynamic_shapes=dyn)
         if path is not None:
-            with output_file(path, overwrite) as tmp: torch.export.save(ep, str(tmp))
+            with output_file(path, overwrite) as tmp:
+                torch.export.save(ep, str(tmp))
         return ep
-    try: import onnx, onnxscript  # noqa: F401
-    except ImportError as e: raise ImportError('ONNX export needs the optional extra: pip install "distillfss[onnx]"') from e
-    with output_file(path, overwrite) as tmp: _onnx_file(g, x, dyn, student, tmp)
+    try:
+        import onnx, onnxscript  # noqa: F401
+    except ImportError as e:
+        raise ImportError('ONNX export needs the optional extra: pip install "distillfss[onnx]"') from e
+    with output_file(path, overwrite) as tmp:
+        _onnx_file(g, x, dyn, student, tmp)
     return path

@@ -21,17 +21,38 @@ __all__ = ['EXERCISES', 'exercise_source', 'load_exercise', 'check_notebook', 'c
 
 # %% ../nbs/13_exercises.ipynb #09e07eba
 EXERCISES = {
-    "masked_attention": dict(notebook="exercises/01_masked_attention.ipynb", solution="exercises/solutions/masked_attention.py",
-                             check="check_masked_attention", lesson="04_teacher.ipynb"),
-    "focal_loss": dict(notebook="exercises/02_focal_loss.ipynb", solution="exercises/solutions/focal_loss.py",
-                       check="check_focal_loss", lesson="07_distill.ipynb"),
-    "IoUAccumulator": dict(notebook="exercises/03_iou_accumulator.ipynb", solution="exercises/solutions/iou_accumulator.py",
-                           check="check_iou_accumulator", lesson="01_data.ipynb"),
-    "ClassDistiller": dict(notebook="exercises/04_distiller.ipynb", solution="exercises/solutions/distiller.py",
-                           check="check_distiller", lesson="06_student.ipynb"),
-    "prepare_car_damage": dict(notebook="exercises/05_prepare.ipynb", solution="exercises/solutions/prepare.py",
-                               check="check_prepare", lesson="02_benchmarks.ipynb"),
+    "masked_attention": dict(
+        notebook="exercises/01_masked_attention.ipynb",
+        solution="exercises/solutions/masked_attention.py",
+        check="check_masked_attention",
+        lesson="04_teacher.ipynb",
+    ),
+    "focal_loss": dict(
+        notebook="exercises/02_focal_loss.ipynb",
+        solution="exercises/solutions/focal_loss.py",
+        check="check_focal_loss",
+        lesson="07_distill.ipynb",
+    ),
+    "IoUAccumulator": dict(
+        notebook="exercises/03_iou_accumulator.ipynb",
+        solution="exercises/solutions/iou_accumulator.py",
+        check="check_iou_accumulator",
+        lesson="01_data.ipynb",
+    ),
+    "ClassDistiller": dict(
+        notebook="exercises/04_distiller.ipynb",
+        solution="exercises/solutions/distiller.py",
+        check="check_distiller",
+        lesson="06_student.ipynb",
+    ),
+    "prepare_car_damage": dict(
+        notebook="exercises/05_prepare.ipynb",
+        solution="exercises/solutions/prepare.py",
+        check="check_prepare",
+        lesson="02_benchmarks.ipynb",
+    ),
 }
+
 
 def exercise_source(notebook) -> tuple[str, str]:
     "(name, source) of the code cell of `notebook` whose first line is `# EXERCISE: <name>`."
@@ -39,26 +60,33 @@ def exercise_source(notebook) -> tuple[str, str]:
     for c in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
         src = "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
         first = src.lstrip().split("\n", 1)[0].strip()
-        if c["cell_type"] == "code" and first.startswith("# EXERCISE:"): return first.split(":", 1)[1].strip(), src
+        if c["cell_type"] == "code" and first.startswith("# EXERCISE:"):
+            return first.split(":", 1)[1].strip(), src
     raise DataError(f"{notebook}: no code cell starts with '# EXERCISE: <name>'")
+
 
 def load_exercise(path, name: str | None = None):
     "Run the `# EXERCISE:` cell of a notebook, or a whole .py file, in a fresh namespace; return the object called `name` (default: the cell's name)."
     path = Path(path)
     if path.suffix == ".ipynb":
-        cell_name, src = exercise_source(path); name = name or cell_name
+        cell_name, src = exercise_source(path)
+        name = name or cell_name
     else:
         src = path.read_text(encoding="utf-8")
-        if name is None: raise ValueError(f"{path}: say which name to return (name=...)")
+        if name is None:
+            raise ValueError(f"{path}: say which name to return (name=...)")
     ns = {"__name__": f"exercise_{path.stem}"}
     exec(compile(src, str(path), "exec"), ns)
-    if name not in ns: raise DataError(f"{path}: the exercise code does not define {name!r}")
+    if name not in ns:
+        raise DataError(f"{path}: the exercise code does not define {name!r}")
     return ns[name]
+
 
 def check_notebook(notebook) -> bool:
     "Run the check of the exercise in `notebook` on the code of its `# EXERCISE:` cell."
     name, _ = exercise_source(notebook)
-    if name not in EXERCISES: raise DataError(f"{notebook}: unknown exercise {name!r}; known: {list(EXERCISES)}")
+    if name not in EXERCISES:
+        raise DataError(f"{notebook}: unknown exercise {name!r}; known: {list(EXERCISES)}")
     return globals()[EXERCISES[name]["check"]](load_exercise(notebook, name))
 
 # %% ../nbs/13_exercises.ipynb #a86d58ab
@@ -67,73 +95,94 @@ def _fmt(x, n: int = 6) -> str:
     if isinstance(x, (torch.Tensor, np.ndarray)):
         a = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x
         kind = "tensor" if isinstance(x, torch.Tensor) else "array"
-        if a.ndim == 0: return f"{kind}({a.item():.6g})" if a.dtype.kind == "f" else f"{kind}({a.item()})"
+        if a.ndim == 0:
+            return f"{kind}({a.item():.6g})" if a.dtype.kind == "f" else f"{kind}({a.item()})"
         flat = a.reshape(-1)[:n].tolist()
         vals = ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in flat)
         return f"{kind} {tuple(a.shape)} [{vals}{', ...' if a.size > n else ''}]"
-    if isinstance(x, float): return f"{x:.6g}"
+    if isinstance(x, float):
+        return f"{x:.6g}"
     if isinstance(x, (list, tuple)) and x and all(isinstance(t, torch.Tensor) for t in x):
         return f"{type(x).__name__} of {len(x)} tensors with shapes {[tuple(t.shape) for t in x]}"
     r = repr(x)
     return r if len(r) < 200 else r[:200] + " ..."
 
+
 def _shapes(**kw) -> str:
     "Describe named inputs by shape and dtype."
     out = []
     for k, v in kw.items():
-        if isinstance(v, torch.Tensor): out.append(f"{k} {tuple(v.shape)} {str(v.dtype).replace('torch.', '')}")
-        else: out.append(f"{k}={_fmt(v)}")
+        if isinstance(v, torch.Tensor):
+            out.append(f"{k} {tuple(v.shape)} {str(v.dtype).replace('torch.', '')}")
+        else:
+            out.append(f"{k}={_fmt(v)}")
     return ", ".join(out)
+
 
 class _Run:
     "Runs the checks of one exercise on a learner's code and words its failures."
-    def __init__(self, name: str, total: int | None = None): self.name, self.total, self.passed = name, total, 0
+
+    def __init__(self, name: str, total: int | None = None):
+        self.name, self.total, self.passed = name, total, 0
 
     def _msg(self, what, problem="", inputs="", expected="", got="", hint="") -> str:
         of = f" of {self.total}" if self.total else ""
         lines = [f"{self.name} failed check {self.passed + 1}{of}: {what}"]
-        if problem: lines.append(f"  {problem}")
+        if problem:
+            lines.append(f"  {problem}")
         for key, val in (("input", inputs), ("expected", expected), ("got", got), ("hint", hint)):
-            if val: lines.append(f"  {key + ':':<9} {val}")
+            if val:
+                lines.append(f"  {key + ':':<9} {val}")
         return "\n".join(lines)
 
     def call(self, what: str, f: Callable, *args, inputs: str = "", hint: str = "", **kwargs):
         "Call the learner's `f`; NotImplementedError and other errors become an AssertionError that says what happened."
-        try: return f(*args, **kwargs)
+        try:
+            return f(*args, **kwargs)
         except NotImplementedError:
-            raise AssertionError(f"{self.name}: not implemented yet: fill in the cell above (the one starting "
-                                 f"`# EXERCISE: {self.name}`), run it, then run this check again") from None
+            raise AssertionError(
+                f"{self.name}: not implemented yet: fill in the cell above (the one starting "
+                f"`# EXERCISE: {self.name}`), run it, then run this check again"
+            ) from None
         except Exception as e:
             raise AssertionError(self._msg(what, f"your code raised {type(e).__name__}: {e}", inputs, hint=hint)) from e
 
     def fail(self, what, problem="", inputs="", expected="", got="", hint=""):
         raise AssertionError(self._msg(what, problem, inputs, expected, got, hint))
 
-    def ok(self): self.passed += 1
+    def ok(self):
+        self.passed += 1
 
     def done(self) -> bool:
         print(f"✓ {self.name}: all {self.passed} checks passed")
         return True
 
+
 def _close(got, expected, atol=1e-5, rtol=1e-4) -> tuple[bool, str]:
     "(agrees?, what differs) for a tensor answer against the expected tensor."
-    if not isinstance(got, torch.Tensor): return False, f"expected a torch.Tensor, got a {type(got).__name__}"
+    if not isinstance(got, torch.Tensor):
+        return False, f"expected a torch.Tensor, got a {type(got).__name__}"
     if tuple(got.shape) != tuple(expected.shape):
         return False, f"shape {tuple(got.shape)}, expected {tuple(expected.shape)}"
     g, e = got.detach().double(), expected.detach().double()
-    if not torch.isfinite(g).all() and torch.isfinite(e).all(): return False, "it contains nan or inf"
-    if torch.allclose(g, e, atol=atol, rtol=rtol, equal_nan=True): return True, ""
+    if not torch.isfinite(g).all() and torch.isfinite(e).all():
+        return False, "it contains nan or inf"
+    if torch.allclose(g, e, atol=atol, rtol=rtol, equal_nan=True):
+        return True, ""
     d = (g - e).abs().nan_to_num(float("inf"))
     i = np.unravel_index(int(d.argmax()), tuple(d.shape)) if d.ndim else ()
     return False, f"largest difference {float(d.max()):.3g}" + (f" at {tuple(int(j) for j in i)}" if d.ndim else "")
+
 
 def _diagnose(got, variants, default: str) -> str:
     "The hints of the known mistakes whose output `got` matches (several can coincide on a small case), else `default`."
     hints = []
     for out, hint in variants:
         try:
-            if isinstance(got, torch.Tensor) and _close(got, out)[0] and hint not in hints: hints.append(hint)
-        except Exception: pass
+            if isinstance(got, torch.Tensor) and _close(got, out)[0] and hint not in hints:
+                hints.append(hint)
+        except Exception:
+            pass
     return "; or: ".join(hints) if hints else default
 
 # %% ../nbs/13_exercises.ipynb #a8f87350
@@ -141,61 +190,145 @@ def _attention_cases():
     g = torch.Generator().manual_seed(0)
     r = lambda *s: torch.randn(*s, generator=g)
     cases = []
-    q = torch.ones(1, 1, 1, 4); k = torch.cat([torch.ones(1, 1, 1, 4), -torch.ones(1, 1, 1, 4)], 2); v = torch.tensor([1., 0.]).view(1, 1, 2, 1)
-    cases.append(("hand-made: the query resembles key 0 (foreground, value 1), not key 1 (value 0); expect σ(4) = 0.982",
-                  q, k, v, None, "the scores are q·k/√4 = [2, -2]; softmax over the key axis gives weights [0.982, 0.018]"))
+    q = torch.ones(1, 1, 1, 4)
+    k = torch.cat([torch.ones(1, 1, 1, 4), -torch.ones(1, 1, 1, 4)], 2)
+    v = torch.tensor([1.0, 0.0]).view(1, 1, 2, 1)
+    cases.append(
+        (
+            "hand-made: the query resembles key 0 (foreground, value 1), not key 1 (value 0); expect σ(4) = 0.982",
+            q,
+            k,
+            v,
+            None,
+            "the scores are q·k/√4 = [2, -2]; softmax over the key axis gives weights [0.982, 0.018]",
+        )
+    )
     cases.append(("one head, five queries, seven keys", r(1, 1, 5, 8), r(1, 1, 7, 8), r(1, 1, 7, 1), None, ""))
-    K, N = 3, 12                                   # three shots of a 3x4 grid, 8 heads of width 4, as a DCAMA layer
+    K, N = 3, 12  # three shots of a 3x4 grid, 8 heads of width 4, as a DCAMA layer
     mv = (torch.rand(2, 1, K * N, 1, generator=g) > 0.5).float().expand(2, 8, K * N, 1)
-    cases.append(("DCAMA-shaped: 2 queries, 8 heads, 3 shots of 12 pixels concatenated on the key axis, mask values 0/1",
-                  r(2, 8, N, 4), r(2, 8, K * N, 4), mv, None, "one softmax over all K·N keys of all shots together"))
-    cases.append(("values as wide as the keys (plain attention)", r(1, 2, 6, 16), r(1, 2, 10, 16), r(1, 2, 10, 16), None, ""))
-    cases.append(("large scores (up to about ±300): a naive exp overflows", 10 * r(1, 2, 5, 8), 10 * r(1, 2, 9, 8), r(1, 2, 9, 1), None,
-                  "exp of a large score overflows to inf; subtract each row's maximum before exp, or use torch.softmax"))
-    B = 3                                          # support cycling: query b may not attend to shot b
+    cases.append(
+        (
+            "DCAMA-shaped: 2 queries, 8 heads, 3 shots of 12 pixels concatenated on the key axis, mask values 0/1",
+            r(2, 8, N, 4),
+            r(2, 8, K * N, 4),
+            mv,
+            None,
+            "one softmax over all K·N keys of all shots together",
+        )
+    )
+    cases.append(
+        ("values as wide as the keys (plain attention)", r(1, 2, 6, 16), r(1, 2, 10, 16), r(1, 2, 10, 16), None, "")
+    )
+    cases.append(
+        (
+            "large scores (up to about ±300): a naive exp overflows",
+            10 * r(1, 2, 5, 8),
+            10 * r(1, 2, 9, 8),
+            r(1, 2, 9, 1),
+            None,
+            "exp of a large score overflows to inf; subtract each row's maximum before exp, or use torch.softmax",
+        )
+    )
+    B = 3  # support cycling: query b may not attend to shot b
     shot = torch.arange(B).repeat_interleave(N)
-    drop = (shot[None] != torch.arange(B)[:, None])[:, None, None]          # (B, 1, 1, K·N), True = may attend
-    cases.append(("drop-shot mask: query b may not attend to the keys of shot b (mask (B, 1, 1, K·N), True = may attend)",
-                  r(B, 8, N, 4), r(B, 8, B * N, 4), (torch.rand(B, 1, B * N, 1, generator=g) > 0.5).float().expand(B, 8, -1, -1), drop, ""))
-    m = torch.rand(2, 2, 5, 9, generator=g) > 0.4; m[..., 0] = True       # every query keeps at least one key
+    drop = (shot[None] != torch.arange(B)[:, None])[:, None, None]  # (B, 1, 1, K·N), True = may attend
+    cases.append(
+        (
+            "drop-shot mask: query b may not attend to the keys of shot b (mask (B, 1, 1, K·N), True = may attend)",
+            r(B, 8, N, 4),
+            r(B, 8, B * N, 4),
+            (torch.rand(B, 1, B * N, 1, generator=g) > 0.5).float().expand(B, 8, -1, -1),
+            drop,
+            "",
+        )
+    )
+    m = torch.rand(2, 2, 5, 9, generator=g) > 0.4
+    m[..., 0] = True  # every query keeps at least one key
     cases.append(("a random mask (2, 2, 5, 9)", r(2, 2, 5, 8), r(2, 2, 9, 8), r(2, 2, 9, 3), m, ""))
     return cases
 
+
 def _attention_mistakes(q, k, v, mask):
-    s = q.double() @ k.double().transpose(-2, -1); d = q.shape[-1]; v = v.double()
+    s = q.double() @ k.double().transpose(-2, -1)
+    d = q.shape[-1]
+    v = v.double()
+
     def sm(x, dim=-1, m=mask):
-        if m is not None: x = x.masked_fill(~m, float("-inf"))
+        if m is not None:
+            x = x.masked_fill(~m, float("-inf"))
         return torch.softmax(x, dim) @ v
-    out = [(sm(s), "divide the scores q·kᵀ by √d (d = q.shape[-1], the width of one head) before the softmax"),
-           (sm(s / d), "scale the scores by 1/√d, not 1/d"),
-           (sm(s * math.sqrt(d)), "divide the scores by √d, do not multiply"),
-           (sm(s / math.sqrt(d), -2), "take the softmax over the key axis (dim=-1 of q kᵀ): each query's weights over all keys sum to 1")]
+
+    out = [
+        (sm(s), "divide the scores q·kᵀ by √d (d = q.shape[-1], the width of one head) before the softmax"),
+        (sm(s / d), "scale the scores by 1/√d, not 1/d"),
+        (sm(s * math.sqrt(d)), "divide the scores by √d, do not multiply"),
+        (
+            sm(s / math.sqrt(d), -2),
+            "take the softmax over the key axis (dim=-1 of q kᵀ): each query's weights over all keys sum to 1",
+        ),
+    ]
     if mask is not None:
-        out += [(sm(s / math.sqrt(d), m=None), "use the mask: keys where mask is False must get weight 0 (fill their scores with -inf before the softmax)"),
-                ((torch.softmax(s / math.sqrt(d), -1) * mask) @ v,
-                 "mask the scores before the softmax (masked_fill with -inf); zeroing weights after it leaves them summing to less than 1"),
-                (sm(s / math.sqrt(d), m=~mask), "mask True means *may attend* (as in scaled_dot_product_attention); you masked the allowed keys")]
+        out += [
+            (
+                sm(s / math.sqrt(d), m=None),
+                "use the mask: keys where mask is False must get weight 0 (fill their scores with -inf before the softmax)",
+            ),
+            (
+                (torch.softmax(s / math.sqrt(d), -1) * mask) @ v,
+                "mask the scores before the softmax (masked_fill with -inf); zeroing weights after it leaves them summing to less than 1",
+            ),
+            (
+                sm(s / math.sqrt(d), m=~mask),
+                "mask True means *may attend* (as in scaled_dot_product_attention); you masked the allowed keys",
+            ),
+        ]
     return out
+
 
 def check_masked_attention(fn: Callable) -> bool:
     "Check `fn(q, k, v, mask=None)` = softmax(q kᵀ/√d) v (mask: True = may attend) against `attention_explicit`/`attention` of `distillfss.teacher`."
     from distillfss.teacher import attention, attention_explicit
+
     cases = _attention_cases()
     run = _Run("masked_attention", len(cases))
     for what, q, k, v, mask, hint in cases:
         expected = attention_explicit(q, k, v) if mask is None else attention(q, k, v, mask=mask)
         ins = _shapes(q=q, k=k, v=v, **({} if mask is None else dict(mask=mask)))
         before = [x.clone() for x in (q, k, v)]
-        got = (run.call(what, fn, q, k, v, inputs=ins, hint=hint or "check the shapes: q kᵀ is (B, heads, N, M)") if mask is None else
-               run.call(what, fn, q, k, v, mask, inputs=ins, hint="the mask is the fourth argument, True = may attend, broadcastable to (B, heads, N, M)"))
+        got = (
+            run.call(what, fn, q, k, v, inputs=ins, hint=hint or "check the shapes: q kᵀ is (B, heads, N, M)")
+            if mask is None
+            else run.call(
+                what,
+                fn,
+                q,
+                k,
+                v,
+                mask,
+                inputs=ins,
+                hint="the mask is the fourth argument, True = may attend, broadcastable to (B, heads, N, M)",
+            )
+        )
         if any(not torch.equal(a, b) for a, b in zip(before, (q, k, v))):
-            run.fail(what, "your function changed its inputs in place", ins, hint="do not modify q, k or v; compute new tensors")
+            run.fail(
+                what,
+                "your function changed its inputs in place",
+                ins,
+                hint="do not modify q, k or v; compute new tensors",
+            )
         ok, why = _close(got, expected)
         if not ok:
             default = hint or "compute weights = softmax(q kᵀ / √d) over the key axis, then weights @ v"
             if isinstance(got, torch.Tensor) and got.shape != expected.shape:
                 default = f"the output keeps every axis but the last: (B, heads, N, dv) = {tuple(expected.shape)} here"
-            run.fail(what, "", ins, _fmt(expected), f"{_fmt(got)} ({why})", _diagnose(got, _attention_mistakes(q, k, v, mask), default))
+            run.fail(
+                what,
+                "",
+                ins,
+                _fmt(expected),
+                f"{_fmt(got)} ({why})",
+                _diagnose(got, _attention_mistakes(q, k, v, mask), default),
+            )
         run.ok()
     return run.done()
 
@@ -204,43 +337,107 @@ def _focal_cases():
     g = torch.Generator().manual_seed(1)
     r = lambda *s: torch.randn(*s, generator=g)
     t01 = lambda *s: torch.randint(0, 2, s, generator=g)
-    cases = [("hand-made: two undecided pixels (logits 0, 0), one background and one foreground: expect 0.25·ln 2 = 0.1733",
-              torch.zeros(1, 2, 1, 2), torch.tensor([[[0, 1]]]), None, "p_t = 0.5 for both pixels: -(1 - 0.5)² · ln 0.5 each"),
-             ("hand-made: a confident right pixel and a confident wrong one (logits (0, 3), targets 1 and 0)",
-              torch.tensor([[[[0., 0.]], [[3., 3.]]]]), torch.tensor([[[1, 0]]]), None,
-              "p_t is the softmax probability of the *true* class: channel 1 where the target is 1, channel 0 where it is 0")]
-    cases.append(("random logits (2, 2, 6, 7), no ignored pixel, default γ = 2", 2 * r(2, 2, 6, 7), t01(2, 6, 7), None, ""))
-    cases.append(("γ = 0: the focal loss is plain cross-entropy", 2 * r(2, 2, 5, 5), t01(2, 5, 5), 0.0, "with γ = 0 the factor (1 - p_t)^γ is 1"))
-    cases.append(("γ = 1", 2 * r(1, 2, 4, 9), t01(1, 4, 9), 1.0, "raise (1 - p_t) to the power gamma, the function's argument"))
-    t = t01(3, 6, 6); t[0, :3] = IGNORE_INDEX; t[2, :, 4:] = IGNORE_INDEX
-    cases.append(("ignored pixels (target 255) in two of three images", 2 * r(3, 2, 6, 6), t, None,
-                  "leave pixels whose target is 255 out of both the sum and the count, then average"))
-    cases.append(("every pixel ignored: the loss is 0, not nan", r(1, 2, 3, 3), torch.full((1, 3, 3), IGNORE_INDEX), None,
-                  "with no valid pixel return a zero that still depends on logits (e.g. loss.sum() * 0), not the mean of an empty tensor (nan)"))
-    lg = torch.zeros(1, 2, 2, 2); lg[:, 1] = 120.0
-    cases.append(("very confident logits (foreground by 120): three background pixels cost 120 each, one foreground pixel 0; mean 90, finite",
-                  lg, torch.tensor([[[0, 0], [1, 0]]]), None, "log(softmax(x)) underflows to log(0) = -inf; use F.log_softmax"))
+    cases = [
+        (
+            "hand-made: two undecided pixels (logits 0, 0), one background and one foreground: expect 0.25·ln 2 = 0.1733",
+            torch.zeros(1, 2, 1, 2),
+            torch.tensor([[[0, 1]]]),
+            None,
+            "p_t = 0.5 for both pixels: -(1 - 0.5)² · ln 0.5 each",
+        ),
+        (
+            "hand-made: a confident right pixel and a confident wrong one (logits (0, 3), targets 1 and 0)",
+            torch.tensor([[[[0.0, 0.0]], [[3.0, 3.0]]]]),
+            torch.tensor([[[1, 0]]]),
+            None,
+            "p_t is the softmax probability of the *true* class: channel 1 where the target is 1, channel 0 where it is 0",
+        ),
+    ]
+    cases.append(
+        ("random logits (2, 2, 6, 7), no ignored pixel, default γ = 2", 2 * r(2, 2, 6, 7), t01(2, 6, 7), None, "")
+    )
+    cases.append(
+        (
+            "γ = 0: the focal loss is plain cross-entropy",
+            2 * r(2, 2, 5, 5),
+            t01(2, 5, 5),
+            0.0,
+            "with γ = 0 the factor (1 - p_t)^γ is 1",
+        )
+    )
+    cases.append(
+        ("γ = 1", 2 * r(1, 2, 4, 9), t01(1, 4, 9), 1.0, "raise (1 - p_t) to the power gamma, the function's argument")
+    )
+    t = t01(3, 6, 6)
+    t[0, :3] = IGNORE_INDEX
+    t[2, :, 4:] = IGNORE_INDEX
+    cases.append(
+        (
+            "ignored pixels (target 255) in two of three images",
+            2 * r(3, 2, 6, 6),
+            t,
+            None,
+            "leave pixels whose target is 255 out of both the sum and the count, then average",
+        )
+    )
+    cases.append(
+        (
+            "every pixel ignored: the loss is 0, not nan",
+            r(1, 2, 3, 3),
+            torch.full((1, 3, 3), IGNORE_INDEX),
+            None,
+            "with no valid pixel return a zero that still depends on logits (e.g. loss.sum() * 0), not the mean of an empty tensor (nan)",
+        )
+    )
+    lg = torch.zeros(1, 2, 2, 2)
+    lg[:, 1] = 120.0
+    cases.append(
+        (
+            "very confident logits (foreground by 120): three background pixels cost 120 each, one foreground pixel 0; mean 90, finite",
+            lg,
+            torch.tensor([[[0, 0], [1, 0]]]),
+            None,
+            "log(softmax(x)) underflows to log(0) = -inf; use F.log_softmax",
+        )
+    )
     return cases
+
 
 def _focal_reference(logits, target, gamma):
     from distillfss.distill import seg_loss
+
     return seg_loss(logits, target, "focal", gamma)
 
+
 def _focal_mistakes(logits, target, gamma):
-    lp = F.log_softmax(logits.double(), 1); valid = target != IGNORE_INDEX
-    tt = target.clamp(max=1); lpt = lp.gather(1, tt[:, None])[:, 0]; p = lpt.exp()
+    lp = F.log_softmax(logits.double(), 1)
+    valid = target != IGNORE_INDEX
+    tt = target.clamp(max=1)
+    lpt = lp.gather(1, tt[:, None])[:, 0]
+    p = lpt.exp()
     fl = -((1 - p) ** gamma) * lpt
     n = valid.sum().clamp(min=1)
     alpha = torch.where(tt == 1, 0.25, 0.75)
-    out = [(fl.mean(), "pixels with target 255 are ignored: leave them out of the sum and the count"),
-           ((fl * valid).sum() / fl.numel(), "average over the valid pixels only (divide by their number, not by all pixels)"),
-           ((-lpt * valid).sum() / n, "multiply each pixel's -log p_t by the focal factor (1 - p_t)^γ"),
-           ((fl * valid).sum(), "average over the valid pixels; you summed"),
-           ((alpha * fl * valid).sum() / n, "seg_loss's focal loss has no α weighting (torchvision's default α = 0.25 does not apply)"),
-           ((-(p ** gamma) * lpt * valid).sum() / n, "the factor is (1 - p_t)^γ, small for pixels already right"),
-           ((-((1 - lp[:, 1].exp()) ** gamma) * lp[:, 1] * valid).sum() / n,
-            "p_t is the probability of the true class of each pixel, not always of the foreground")]
+    out = [
+        (fl.mean(), "pixels with target 255 are ignored: leave them out of the sum and the count"),
+        (
+            (fl * valid).sum() / fl.numel(),
+            "average over the valid pixels only (divide by their number, not by all pixels)",
+        ),
+        ((-lpt * valid).sum() / n, "multiply each pixel's -log p_t by the focal factor (1 - p_t)^γ"),
+        ((fl * valid).sum(), "average over the valid pixels; you summed"),
+        (
+            (alpha * fl * valid).sum() / n,
+            "seg_loss's focal loss has no α weighting (torchvision's default α = 0.25 does not apply)",
+        ),
+        ((-(p**gamma) * lpt * valid).sum() / n, "the factor is (1 - p_t)^γ, small for pixels already right"),
+        (
+            (-((1 - lp[:, 1].exp()) ** gamma) * lp[:, 1] * valid).sum() / n,
+            "p_t is the probability of the true class of each pixel, not always of the foreground",
+        ),
+    ]
     return out
+
 
 def check_focal_loss(fn: Callable) -> bool:
     "Check `fn(logits, target, gamma=2.0)`, the focal loss averaged over non-ignored pixels, against `seg_loss(..., 'focal')` in value and gradient."
@@ -250,83 +447,154 @@ def check_focal_loss(fn: Callable) -> bool:
         expected = _focal_reference(logits, target, 2.0 if gamma is None else gamma)
         ins = _shapes(logits=logits, target=target) + ("" if gamma is None else f", gamma={gamma}")
         kw = {} if gamma is None else dict(gamma=gamma)
-        got = run.call(what, fn, logits.clone(), target.clone(), inputs=ins, hint=hint or "see the formula above the exercise", **kw)
-        if isinstance(got, torch.Tensor) and got.numel() == 1: got = got.reshape(())
+        got = run.call(
+            what,
+            fn,
+            logits.clone(),
+            target.clone(),
+            inputs=ins,
+            hint=hint or "see the formula above the exercise",
+            **kw,
+        )
+        if isinstance(got, torch.Tensor) and got.numel() == 1:
+            got = got.reshape(())
         ok, why = _close(got, expected, atol=1e-5, rtol=1e-4)
         if not ok:
             mistakes = _focal_mistakes(logits, target, 2.0 if gamma is None else gamma)
-            if isinstance(got, torch.Tensor) and not torch.isfinite(got).all() and hint: diag = hint
-            else: diag = _diagnose(got, mistakes, hint or "each pixel costs -(1 - p_t)^γ · log p_t; average over pixels whose target is not 255")
-            if not isinstance(got, torch.Tensor): diag = "return a scalar torch tensor built from `logits` (so it can be back-propagated), not a Python number"
+            if isinstance(got, torch.Tensor) and not torch.isfinite(got).all() and hint:
+                diag = hint
+            else:
+                diag = _diagnose(
+                    got,
+                    mistakes,
+                    hint or "each pixel costs -(1 - p_t)^γ · log p_t; average over pixels whose target is not 255",
+                )
+            if not isinstance(got, torch.Tensor):
+                diag = "return a scalar torch tensor built from `logits` (so it can be back-propagated), not a Python number"
             run.fail(what, "", ins, _fmt(expected), f"{_fmt(got)} ({why})", diag)
         run.ok()
     what = "the gradient with respect to the logits (random batch with ignored pixels)"
     g = torch.Generator().manual_seed(2)
-    logits = torch.randn(2, 2, 5, 6, generator=g); target = torch.randint(0, 2, (2, 5, 6), generator=g); target[1, 2:] = IGNORE_INDEX
+    logits = torch.randn(2, 2, 5, 6, generator=g)
+    target = torch.randint(0, 2, (2, 5, 6), generator=g)
+    target[1, 2:] = IGNORE_INDEX
     a, b = logits.clone().requires_grad_(), logits.clone().requires_grad_()
     _focal_reference(a, target, 2.0).backward()
     out = run.call(what, fn, b, target.clone())
     hint = "build the loss from `logits` with torch operations only (no .item(), .detach(), numpy or torch.tensor(...) of results)"
-    if not isinstance(out, torch.Tensor) or not out.requires_grad: run.fail(what, "the loss does not depend on logits through autograd", hint=hint)
+    if not isinstance(out, torch.Tensor) or not out.requires_grad:
+        run.fail(what, "the loss does not depend on logits through autograd", hint=hint)
     run.call(what, out.sum().backward, hint=hint)
     ok, why = _close(b.grad, a.grad)
-    if not ok: run.fail(what, "", _shapes(logits=logits, target=target), _fmt(a.grad), f"{_fmt(b.grad)} ({why})", hint)
+    if not ok:
+        run.fail(what, "", _shapes(logits=logits, target=target), _fmt(a.grad), f"{_fmt(b.grad)} ({why})", hint)
     run.ok()
     return run.done()
 
 # %% ../nbs/13_exercises.ipynb #da6750c6
 def _iou_cases():
     L = lambda x: torch.tensor(x, dtype=torch.long)
-    cases = [("one 2x3 image, predicted perfectly (1 class)", 1, [(L([[0, 1, 1], [0, 0, 1]]), L([[0, 1, 1], [0, 0, 1]]))],
-              "intersection = pixels where both pred and target are c; union = pixels where either is c")]
-    a_t = torch.zeros(4, 4, dtype=torch.long); a_t[:2] = 1                 # 8 foreground pixels, found exactly
-    b_t = torch.zeros(4, 4, dtype=torch.long); b_t[0, 0] = 1               # 1 foreground pixel ...
-    b_p = b_t.clone(); b_p[0, 1] = 1                                        # ... predicted with one false alarm: IoU 1/2
-    cases.append(("accumulate over images: image A IoU 8/8, image B IoU 1/2 → dataset IoU 9/10 = 0.9 (a per-image mean would be 0.75)",
-                  1, [(a_t.clone(), a_t), (b_p, b_t)],
-                  "sum intersections and unions over all images, divide at the end; do not average per-image IoUs"))
-    cases.append(("target 255 is ignored: those pixels count for neither intersection nor union", 1,
-                  [(L([[1, 1, 0], [1, 0, 0]]), L([[1, 255, 0], [255, 255, 0]]))],
-                  "drop every pixel whose *target* equals ignore_index before counting, whatever the prediction there"))
-    cases.append(("class 3 never appears (IoU nan, left out of the mIoU); class 2 is only predicted (IoU 0, counted)", 3,
-                  [(L([[1, 1, 2], [0, 0, 0]]), L([[1, 1, 0], [0, 0, 0]]))],
-                  "IoU is nan where the union is 0 (np.nan), and miou() averages the foreground IoUs that are not nan (np.nanmean)"))
+    cases = [
+        (
+            "one 2x3 image, predicted perfectly (1 class)",
+            1,
+            [(L([[0, 1, 1], [0, 0, 1]]), L([[0, 1, 1], [0, 0, 1]]))],
+            "intersection = pixels where both pred and target are c; union = pixels where either is c",
+        )
+    ]
+    a_t = torch.zeros(4, 4, dtype=torch.long)
+    a_t[:2] = 1  # 8 foreground pixels, found exactly
+    b_t = torch.zeros(4, 4, dtype=torch.long)
+    b_t[0, 0] = 1  # 1 foreground pixel ...
+    b_p = b_t.clone()
+    b_p[0, 1] = 1  # ... predicted with one false alarm: IoU 1/2
+    cases.append(
+        (
+            "accumulate over images: image A IoU 8/8, image B IoU 1/2 → dataset IoU 9/10 = 0.9 (a per-image mean would be 0.75)",
+            1,
+            [(a_t.clone(), a_t), (b_p, b_t)],
+            "sum intersections and unions over all images, divide at the end; do not average per-image IoUs",
+        )
+    )
+    cases.append(
+        (
+            "target 255 is ignored: those pixels count for neither intersection nor union",
+            1,
+            [(L([[1, 1, 0], [1, 0, 0]]), L([[1, 255, 0], [255, 255, 0]]))],
+            "drop every pixel whose *target* equals ignore_index before counting, whatever the prediction there",
+        )
+    )
+    cases.append(
+        (
+            "class 3 never appears (IoU nan, left out of the mIoU); class 2 is only predicted (IoU 0, counted)",
+            3,
+            [(L([[1, 1, 2], [0, 0, 0]]), L([[1, 1, 0], [0, 0, 0]]))],
+            "IoU is nan where the union is 0 (np.nan), and miou() averages the foreground IoUs that are not nan (np.nanmean)",
+        )
+    )
     g = torch.Generator().manual_seed(3)
     bp, bt = torch.randint(0, 3, (3, 5, 5), generator=g), torch.randint(0, 3, (3, 5, 5), generator=g)
-    cases.append(("a batch (3, 5, 5) in one update", 2, [(bp, bt)], "update must accept any shape, e.g. flatten pred and target"))
-    cases.append(("no foreground anywhere: background IoU 1, mIoU nan", 2, [(torch.zeros(3, 3, dtype=torch.long), torch.zeros(3, 3, dtype=torch.long))],
-                  "with no foreground IoU defined, miou() returns nan (float('nan')), not 0 and not the background's IoU"))
+    cases.append(
+        ("a batch (3, 5, 5) in one update", 2, [(bp, bt)], "update must accept any shape, e.g. flatten pred and target")
+    )
+    cases.append(
+        (
+            "no foreground anywhere: background IoU 1, mIoU nan",
+            2,
+            [(torch.zeros(3, 3, dtype=torch.long), torch.zeros(3, 3, dtype=torch.long))],
+            "with no foreground IoU defined, miou() returns nan (float('nan')), not 0 and not the background's IoU",
+        )
+    )
     ups = []
     for _ in range(4):
         p, t = torch.randint(0, 4, (6, 7), generator=g), torch.randint(0, 4, (6, 7), generator=g)
         t[torch.rand(6, 7, generator=g) < 0.15] = IGNORE_INDEX
         ups.append((p, t))
-    cases.append(("random: 3 classes, four 6x7 images with ignored pixels", 3, ups, "compare your counts with a hand count on a tiny case"))
+    cases.append(
+        (
+            "random: 3 classes, four 6x7 images with ignored pixels",
+            3,
+            ups,
+            "compare your counts with a hand count on a tiny case",
+        )
+    )
     return cases
+
 
 def _iou_mistakes(n, updates):
     def ious(pairs, ignore=True):
         I, U = np.zeros(n + 1), np.zeros(n + 1)
         for p, t in pairs:
             p, t = p.reshape(-1), t.reshape(-1)
-            if ignore: keep = t != IGNORE_INDEX; p, t = p[keep], t[keep]
-            for c in range(n + 1): I[c] += int(((p == c) & (t == c)).sum()); U[c] += int(((p == c) | (t == c)).sum())
+            if ignore:
+                keep = t != IGNORE_INDEX
+                p, t = p[keep], t[keep]
+            for c in range(n + 1):
+                I[c] += int(((p == c) & (t == c)).sum())
+                U[c] += int(((p == c) | (t == c)).sum())
         return np.where(U > 0, I / np.maximum(U, 1), np.nan)
+
     with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")                                     # nanmean of all-nan columns
+        warnings.simplefilter("ignore")  # nanmean of all-nan columns
         per_image = np.nanmean(np.stack([ious([u]) for u in updates]), 0)
-        return [(per_image, "sum intersections and unions over all images, divide at the end; you averaged per-image IoUs"),
-                (ious(updates, ignore=False), "leave out pixels whose target is 255 (ignore_index)")]
+        return [
+            (per_image, "sum intersections and unions over all images, divide at the end; you averaged per-image IoUs"),
+            (ious(updates, ignore=False), "leave out pixels whose target is 255 (ignore_index)"),
+        ]
+
 
 def _iou_same(a, b) -> bool:
     try:
         a, b = np.asarray(a, dtype=float).reshape(-1), np.asarray(b, dtype=float).reshape(-1)
         return a.shape == b.shape and np.allclose(a, b, atol=1e-6, equal_nan=True)
-    except (TypeError, ValueError): return False
+    except (TypeError, ValueError):
+        return False
+
 
 def check_iou_accumulator(cls) -> bool:
     "Check a class with the interface of `distillfss.data.IoUAccumulator` (update, iou, miou) against it on hand-made and random cases."
     from distillfss.data import IoUAccumulator
+
     cases = _iou_cases()
     run = _Run("IoUAccumulator", 2 * len(cases) + 2)
     what = "two accumulators do not share their counts"
@@ -335,54 +603,86 @@ def check_iou_accumulator(cls) -> bool:
     run.call(what, a.update, torch.ones(2, 2, dtype=torch.long), torch.ones(2, 2, dtype=torch.long))
     fresh = run.call(what, b.iou)
     if not _iou_same(fresh, [np.nan, np.nan]):
-        run.fail(what, "after updating one accumulator, a fresh one should have no counts (IoU nan for both classes)",
-                 "a = cls(1); b = cls(1); a.update(ones, ones); b.iou()", "[nan, nan]", _fmt(fresh),
-                 "create the counters in __init__ (self.inter = np.zeros(...)), not as class attributes or default arguments shared by every instance")
+        run.fail(
+            what,
+            "after updating one accumulator, a fresh one should have no counts (IoU nan for both classes)",
+            "a = cls(1); b = cls(1); a.update(ones, ones); b.iou()",
+            "[nan, nan]",
+            _fmt(fresh),
+            "create the counters in __init__ (self.inter = np.zeros(...)), not as class attributes or default arguments shared by every instance",
+        )
     run.ok()
     for what, n, updates, hint in cases:
         ref = IoUAccumulator(n)
-        for p, t in updates: ref.update(p, t)
-        ins = f"{getattr(cls, '__name__', cls)}({n}), then update(pred, target) with " + \
-              "; ".join(f"pred {_fmt(p)}, target {_fmt(t)}" for p, t in updates[:2]) + (" ..." if len(updates) > 2 else "")
-        acc = run.call(what, cls, n, inputs=ins, hint="the constructor takes n_classes (foreground classes) and ignore_index=255")
-        for p, t in updates: run.call(what, acc.update, p.clone(), t.clone(), inputs=ins, hint=hint)
+        for p, t in updates:
+            ref.update(p, t)
+        ins = (
+            f"{getattr(cls, '__name__', cls)}({n}), then update(pred, target) with "
+            + "; ".join(f"pred {_fmt(p)}, target {_fmt(t)}" for p, t in updates[:2])
+            + (" ..." if len(updates) > 2 else "")
+        )
+        acc = run.call(
+            what, cls, n, inputs=ins, hint="the constructor takes n_classes (foreground classes) and ignore_index=255"
+        )
+        for p, t in updates:
+            run.call(what, acc.update, p.clone(), t.clone(), inputs=ins, hint=hint)
         iou = run.call(what, acc.iou, inputs=ins, hint=hint)
         if not _iou_same(iou, ref.iou()):
             bad = [h for out, h in _iou_mistakes(n, updates) if _iou_same(iou, out)]
-            run.fail(what + ": iou()", "", ins, f"{_fmt(ref.iou())} (index 0 = background, nan = undefined)", _fmt(iou), bad[0] if bad else hint)
+            run.fail(
+                what + ": iou()",
+                "",
+                ins,
+                f"{_fmt(ref.iou())} (index 0 = background, nan = undefined)",
+                _fmt(iou),
+                bad[0] if bad else hint,
+            )
         run.ok()
         mi = run.call(what, acc.miou, inputs=ins, hint=hint)
         if not _iou_same(mi, ref.miou()):
             all_ = np.asarray(ref.iou(), float)
-            h = ("the foreground mIoU leaves out the background (index 0)" if np.isfinite(all_).any() and _iou_same(mi, np.nanmean(all_)) else
-                 "nan IoUs are left out of the mean (np.nanmean), they do not count as 0" if _iou_same(mi, np.nan_to_num(all_[1:]).mean()) else hint)
+            h = (
+                "the foreground mIoU leaves out the background (index 0)"
+                if np.isfinite(all_).any() and _iou_same(mi, np.nanmean(all_))
+                else "nan IoUs are left out of the mean (np.nanmean), they do not count as 0"
+                if _iou_same(mi, np.nan_to_num(all_[1:]).mean())
+                else hint
+            )
             run.fail(what + ": miou()", "", ins, _fmt(ref.miou()), _fmt(mi), h)
         run.ok()
     what = "a batch (2, 6, 7) in one update equals the same two images one by one"
     p, t = cases[-1][2][0]
     one, many = run.call(what, cls, 3), run.call(what, cls, 3)
     run.call(what, one.update, torch.stack([p, p.flip(0)]), torch.stack([t, t.flip(0)]))
-    run.call(what, many.update, p, t); run.call(what, many.update, p.flip(0), t.flip(0))
+    run.call(what, many.update, p, t)
+    run.call(what, many.update, p.flip(0), t.flip(0))
     a, b = run.call(what, one.iou), run.call(what, many.iou)
-    if not _iou_same(a, b): run.fail(what, "", "", _fmt(b), _fmt(a), "a (B, H, W) batch should count exactly like B separate updates")
+    if not _iou_same(a, b):
+        run.fail(what, "", "", _fmt(b), _fmt(a), "a (B, H, W) batch should count exactly like B separate updates")
     run.ok()
     return run.done()
 
 # %% ../nbs/13_exercises.ipynb #834c3299
 _FEATS = {}
 
+
 def _distiller_geometries():
     "(name, head, channels, stage_ends, features) for MobileNetV2 (real features of 64x96 images) and EfficientNet-Lite0 (random features)."
     from distillfss.backbones import BACKBONES, backbone, WeightsError
     from distillfss.teacher import DCAMAHead
+
     if "mobilenet_v2" not in _FEATS:
-        try: bb = backbone("mobilenet_v2", device="cpu")
-        except (WeightsError, ImportError, OSError): bb = backbone("mobilenet_v2", pretrained=False, device="cpu")
+        try:
+            bb = backbone("mobilenet_v2", device="cpu")
+        except (WeightsError, ImportError, OSError):
+            bb = backbone("mobilenet_v2", pretrained=False, device="cpu")
         g = torch.Generator().manual_seed(4)
-        with torch.no_grad(): feats = [f.detach() for f in bb(torch.rand(2, 3, 64, 96, generator=g))]
+        with torch.no_grad():
+            feats = [f.detach() for f in bb(torch.rand(2, 3, 64, 96, generator=g))]
         _FEATS["mobilenet_v2"] = (bb.channels, bb.stage_ends, feats)
     if "efficientnet_lite0" not in _FEATS:
-        E = BACKBONES["efficientnet_lite0"]; g = torch.Generator().manual_seed(5)
+        E = BACKBONES["efficientnet_lite0"]
+        g = torch.Generator().manual_seed(5)
         feats = [torch.randn(1, c, 64 // s, 96 // s, generator=g).relu() for c, s in zip(E.channels, E.strides)]
         _FEATS["efficientnet_lite0"] = (E.channels, E.stage_ends, feats)
     out = []
@@ -391,85 +691,146 @@ def _distiller_geometries():
         out.append((name, DCAMAHead(ch, se, "cpu"), ch, se, feats))
     return out
 
-def _n_params(m) -> int: return sum(p.numel() for p in m.parameters())
+
+def _n_params(m) -> int:
+    return sum(p.numel() for p in m.parameters())
+
 
 def _copy_convs(src: nn.Module, dst: nn.Module) -> str:
     "Copy `src`'s parameters into `dst`: Conv2d modules matched by weight shape in order, else all parameters by shape in order; '' or what does not match."
+
     def by_shape(items):
         groups = {}
-        for key, x in items: groups.setdefault(tuple(x.shape), []).append(x)
+        for key, x in items:
+            groups.setdefault(tuple(x.shape), []).append(x)
         return groups
+
     sc = [m for m in src.modules() if isinstance(m, nn.Conv2d)]
     dc = [m for m in dst.modules() if isinstance(m, nn.Conv2d)]
     if dc and sum(_n_params(m) for m in dc) == _n_params(dst):
         gs, gd = by_shape((None, m.weight) for m in sc), {}
-        for m in dc: gd.setdefault(tuple(m.weight.shape), []).append(m)
+        for m in dc:
+            gd.setdefault(tuple(m.weight.shape), []).append(m)
         if {k: len(v) for k, v in gs.items()} != {k: len(v) for k, v in gd.items()}:
-            return (f"convolution weight shapes differ: the library has {sorted((k, len(v)) for k, v in gs.items())}, "
-                    f"yours {sorted((k, len(v)) for k, v in gd.items())} (shape, how many)")
+            return (
+                f"convolution weight shapes differ: the library has {sorted((k, len(v)) for k, v in gs.items())}, "
+                f"yours {sorted((k, len(v)) for k, v in gd.items())} (shape, how many)"
+            )
         sm = {}
-        for m in sc: sm.setdefault(tuple(m.weight.shape), []).append(m)
+        for m in sc:
+            sm.setdefault(tuple(m.weight.shape), []).append(m)
         with torch.no_grad():
             for shape, mods in gd.items():
                 for d, s in zip(mods, sm[shape]):
-                    if (d.bias is None) != (s.bias is None): return "every convolution has a bias (nn.Conv2d's default bias=True)"
+                    if (d.bias is None) != (s.bias is None):
+                        return "every convolution has a bias (nn.Conv2d's default bias=True)"
                     d.weight.copy_(s.weight)
-                    if d.bias is not None: d.bias.copy_(s.bias)
+                    if d.bias is not None:
+                        d.bias.copy_(s.bias)
         return ""
     gs, gd = by_shape(src.named_parameters()), by_shape(dst.named_parameters())
     if {k: len(v) for k, v in gs.items()} != {k: len(v) for k, v in gd.items()}:
         return f"parameter shapes differ: the library has {sorted((k, len(v)) for k, v in gs.items())}, yours {sorted((k, len(v)) for k, v in gd.items())}"
     with torch.no_grad():
         for shape, ps in gd.items():
-            for d, s in zip(ps, gs[shape]): d.copy_(s)
+            for d, s in zip(ps, gs[shape]):
+                d.copy_(s)
     return ""
+
 
 def check_distiller(cls) -> bool:
     "Check a distiller class `cls(head, channels)` with `forward(query_feats, stage_ends)` against `distillfss.student.ClassDistiller` on MobileNetV2 and EfficientNet-Lite0 geometry."
     from distillfss.student import ClassDistiller
+
     geoms = _distiller_geometries()
     run = _Run("ClassDistiller", 4 * len(geoms))
     for name, head, channels, stage_ends, feats in geoms:
         ins = f"{name}: channels {channels}, stage_ends {stage_ends}, head.layer_stage {head.layer_stage}"
         fin = f"{name} features: {_fmt(feats)}"
         with torch.random.fork_rng():
-            torch.manual_seed(0); ref = ClassDistiller(head, channels).eval()
+            torch.manual_seed(0)
+            ref = ClassDistiller(head, channels).eval()
         what = f"{name}: the number of parameters"
-        mine = run.call(what, cls, head, channels, inputs=ins, hint="the constructor takes (head, channels); head.layer_stage maps block id -> stage")
-        if not isinstance(mine, nn.Module): run.fail(what, f"{cls} is not an nn.Module", hint="subclass torch.nn.Module and call super().__init__()")
+        mine = run.call(
+            what,
+            cls,
+            head,
+            channels,
+            inputs=ins,
+            hint="the constructor takes (head, channels); head.layer_stage maps block id -> stage",
+        )
+        if not isinstance(mine, nn.Module):
+            run.fail(what, f"{cls} is not an nn.Module", hint="subclass torch.nn.Module and call super().__init__()")
         n_ref, n_mine = _n_params(ref), _n_params(mine)
         if n_ref != n_mine:
             per_block = sum(c * c * 9 + c + c + 1 for l, c in enumerate(channels) if l in head.layer_stage)
-            h = ("one Conv3x3 + Conv1x1 pair per (stage, width) shared by the blocks of that stage and width, not one per block"
-                 if n_mine == per_block else "per (stage, width): Conv3x3(C, C, padding=1) + ReLU + Conv1x1(C, 1), with biases; no other parameters")
+            h = (
+                "one Conv3x3 + Conv1x1 pair per (stage, width) shared by the blocks of that stage and width, not one per block"
+                if n_mine == per_block
+                else "per (stage, width): Conv3x3(C, C, padding=1) + ReLU + Conv1x1(C, 1), with biases; no other parameters"
+            )
             run.fail(what, "", ins, f"{n_ref} parameters", f"{n_mine} parameters", h)
         run.ok()
         what = f"{name}: output shapes"
         mine.eval()
         with torch.no_grad():
             exp = ref(feats, stage_ends)
-            got = run.call(what, mine, [f.clone() for f in feats], stage_ends, inputs=fin, hint="forward(query_feats, stage_ends) applies the stage's pair to query_feats[l] for every block l of stages 2-4")
-        shapes = lambda x: [tuple(t.shape) for t in x] if isinstance(x, (list, tuple)) and all(isinstance(t, torch.Tensor) for t in x) else x
+            got = run.call(
+                what,
+                mine,
+                [f.clone() for f in feats],
+                stage_ends,
+                inputs=fin,
+                hint="forward(query_feats, stage_ends) applies the stage's pair to query_feats[l] for every block l of stages 2-4",
+            )
+        shapes = (
+            lambda x: [tuple(t.shape) for t in x]
+            if isinstance(x, (list, tuple)) and all(isinstance(t, torch.Tensor) for t in x)
+            else x
+        )
         if shapes(got) != shapes(exp):
-            run.fail(what, "", fin, f"a list of 3 tensors {shapes(exp)}", _fmt(got) if not isinstance(got, (list, tuple)) else f"{shapes(got)}",
-                     "return [stage 4 (deepest), stage 3, stage 2], each the stage's blocks' one-channel maps concatenated on dim 1; padding=1 keeps each grid")
+            run.fail(
+                what,
+                "",
+                fin,
+                f"a list of 3 tensors {shapes(exp)}",
+                _fmt(got) if not isinstance(got, (list, tuple)) else f"{shapes(got)}",
+                "return [stage 4 (deepest), stage 3, stage 2], each the stage's blocks' one-channel maps concatenated on dim 1; padding=1 keeps each grid",
+            )
         run.ok()
         what = f"{name}: outputs with the library's weights"
         problem = _copy_convs(ref, mine)
-        if problem: run.fail(what, problem, ins, hint="use nn.Conv2d(C, C, 3, padding=1), nn.ReLU(), nn.Conv2d(C, 1, 1) per (stage, width)")
-        with torch.no_grad(): got = run.call(what, mine, [f.clone() for f in feats], stage_ends, inputs=fin)
+        if problem:
+            run.fail(
+                what,
+                problem,
+                ins,
+                hint="use nn.Conv2d(C, C, 3, padding=1), nn.ReLU(), nn.Conv2d(C, 1, 1) per (stage, width)",
+            )
+        with torch.no_grad():
+            got = run.call(what, mine, [f.clone() for f in feats], stage_ends, inputs=fin)
         for i, (e, o) in enumerate(zip(exp, got)):
             ok, why = _close(o, e, atol=1e-4, rtol=1e-4)
             if not ok:
-                run.fail(what, f"output {i} ({['stage 4', 'stage 3', 'stage 2'][i]}) differs after loading the library's weights", fin, _fmt(e),
-                         f"{_fmt(o)} ({why})", "check the ReLU between the two convolutions, that each block uses its own stage's and "
-                         "width's pair, and the order of blocks inside a stage (block ids ascending)")
+                run.fail(
+                    what,
+                    f"output {i} ({['stage 4', 'stage 3', 'stage 2'][i]}) differs after loading the library's weights",
+                    fin,
+                    _fmt(e),
+                    f"{_fmt(o)} ({why})",
+                    "check the ReLU between the two convolutions, that each block uses its own stage's and "
+                    "width's pair, and the order of blocks inside a stage (block ids ascending)",
+                )
         run.ok()
         what = f"{name}: the outputs can be trained (gradients flow to your parameters)"
         mine.train()
         out = run.call(what, mine, [f.clone() for f in feats], stage_ends)
         if not all(isinstance(o, torch.Tensor) and o.requires_grad for o in out):
-            run.fail(what, "an output does not require grad", hint="do not wrap forward in torch.no_grad() or detach the maps")
+            run.fail(
+                what,
+                "an output does not require grad",
+                hint="do not wrap forward in torch.no_grad() or detach the maps",
+            )
         run.ok()
     return run.done()
 
@@ -477,111 +838,205 @@ def check_distiller(cls) -> bool:
 _CAR_COLOURS = {(0, 0, 0): 0, (255, 0, 0): 1, (0, 255, 0): 2, (255, 255, 255): IGNORE_INDEX}
 _CAR_CLASSES = ["scratch", "dent"]
 
+
 def _car_damage_items():
     "{stem: (photo HxWx3 uint8, class-index mask or None when not annotated)}, seeded."
     g = np.random.default_rng(6)
     items = {}
-    for i, (stem, (h, w)) in enumerate({"car_003": (24, 32), "car_007": (24, 32), "car_010": (32, 24),
-                                         "car_021": (20, 20), "car_100": (24, 32)}.items()):
+    for i, (stem, (h, w)) in enumerate(
+        {
+            "car_003": (24, 32),
+            "car_007": (24, 32),
+            "car_010": (32, 24),
+            "car_021": (20, 20),
+            "car_100": (24, 32),
+        }.items()
+    ):
         yy, xx = np.mgrid[0:h, 0:w]
         base = np.array([(60 + 50 * i) % 256, (200 - 40 * i) % 256, (30 + 70 * i) % 256])
-        photo = np.clip(base + 2 * yy[..., None] - xx[..., None] + g.integers(-6, 7, (h, w, 3)), 0, 255).astype(np.uint8)
+        photo = np.clip(base + 2 * yy[..., None] - xx[..., None] + g.integers(-6, 7, (h, w, 3)), 0, 255).astype(
+            np.uint8
+        )
         m = np.zeros((h, w), np.int64)
-        if stem == "car_003": m[2:6, 3:20] = 1; m[12:20, 22:30] = 2
-        elif stem == "car_010": m[5:25, 10:13] = 1; m[:, :2] = IGNORE_INDEX            # an unlabelled strip at the border
-        elif stem == "car_021": m[8:14, 8:14] = 2; m[0, :] = IGNORE_INDEX
-        elif stem == "car_100": m[10:12, :] = 1; m[14:22, 4:12] = 2; m[15:17, 6:8] = 1   # a scratch across a dent
+        if stem == "car_003":
+            m[2:6, 3:20] = 1
+            m[12:20, 22:30] = 2
+        elif stem == "car_010":
+            m[5:25, 10:13] = 1
+            m[:, :2] = IGNORE_INDEX  # an unlabelled strip at the border
+        elif stem == "car_021":
+            m[8:14, 8:14] = 2
+            m[0, :] = IGNORE_INDEX
+        elif stem == "car_100":
+            m[10:12, :] = 1
+            m[14:22, 4:12] = 2
+            m[15:17, 6:8] = 1  # a scratch across a dent
         items[stem] = (photo, None if stem == "car_007" else m)
     return items
+
 
 def write_car_damage_raw(root, bad_colour: bool = False) -> Path:
     "Write the tiny made-up 'car_damage' download of exercise 5 into `root` (with `bad_colour`, one annotation holds a colour not in the legend)."
     from PIL import Image
-    root = Path(root); (root / "photos").mkdir(parents=True, exist_ok=True); (root / "annotations").mkdir(exist_ok=True)
-    (root / "README.txt").write_text("car_damage: photos/<id>.jpg, annotations/<id>_annotation.png (RGB colour code: black background, "
-                                     "red (255,0,0) scratch, green (0,255,0) dent, white (255,255,255) not annotated). "
-                                     "Photos without an annotation were never annotated.\n")
+
+    root = Path(root)
+    (root / "photos").mkdir(parents=True, exist_ok=True)
+    (root / "annotations").mkdir(exist_ok=True)
+    (root / "README.txt").write_text(
+        "car_damage: photos/<id>.jpg, annotations/<id>_annotation.png (RGB colour code: black background, "
+        "red (255,0,0) scratch, green (0,255,0) dent, white (255,255,255) not annotated). "
+        "Photos without an annotation were never annotated.\n"
+    )
     lut = {v: k for k, v in _CAR_COLOURS.items()}
     for stem, (photo, m) in _car_damage_items().items():
         Image.fromarray(photo).save(root / "photos" / f"{stem}.jpg", quality=95)
-        if m is None: continue
+        if m is None:
+            continue
         rgb = np.zeros((*m.shape, 3), np.uint8)
-        for v, c in lut.items(): rgb[m == v] = c
-        if bad_colour and stem == "car_021": rgb[16:18, 2:4] = (0, 0, 255)
+        for v, c in lut.items():
+            rgb[m == v] = c
+        if bad_colour and stem == "car_021":
+            rgb[16:18, 2:4] = (0, 0, 255)
         Image.fromarray(rgb).save(root / "annotations" / f"{stem}_annotation.png")
     return root
 
+
 def _decoded(path) -> np.ndarray:
     from PIL import Image
-    with Image.open(path) as im: return np.array(im.convert("RGB"))
+
+    with Image.open(path) as im:
+        return np.array(im.convert("RGB"))
+
 
 def _prepare_checks(run: _Run, fn: Callable, tmp: Path, items: dict):
     "The checks of exercise 5, writing the raw downloads and the learner's output under `tmp`."
     from distillfss.data import FolderDataset
+
     src, dst = write_car_damage_raw(Path(tmp) / "car_damage"), Path(tmp) / "prepared"
     ins = f"src = {src} (photos/*.jpg, annotations/*_annotation.png), dst = {dst} (does not exist yet)"
     what = "prepare the raw folder, then open the result with FolderDataset(dst).validate()"
-    run.call(what, fn, src, dst, inputs=ins, hint="read the layout above the exercise; create dst and its images/ and masks/ folders")
-    try: ds = FolderDataset(dst).validate()
+    run.call(
+        what,
+        fn,
+        src,
+        dst,
+        inputs=ins,
+        hint="read the layout above the exercise; create dst and its images/ and masks/ folders",
+    )
+    try:
+        ds = FolderDataset(dst).validate()
     except DataError as e:
         msg = str(e)
-        h = ("name each pair by its photo's stem: annotations/car_003_annotation.png becomes masks/car_003.png" if "_annotation" in msg else
-             "leave out photos that have no annotation file (car_007 was never annotated)" if "no mask with stem" in msg else
-             "masks must be single-channel class indices (0, 1, 2, 255), not RGB colours" if "colour channels" in msg else
-             "write classes.txt with one class name per line: scratch, then dent" if "classes.txt" in msg else
-             "each mask must be a single-channel PNG of class indices the size of its image")
+        h = (
+            "name each pair by its photo's stem: annotations/car_003_annotation.png becomes masks/car_003.png"
+            if "_annotation" in msg
+            else "leave out photos that have no annotation file (car_007 was never annotated)"
+            if "no mask with stem" in msg
+            else "masks must be single-channel class indices (0, 1, 2, 255), not RGB colours"
+            if "colour channels" in msg
+            else "write classes.txt with one class name per line: scratch, then dent"
+            if "classes.txt" in msg
+            else "each mask must be a single-channel PNG of class indices the size of its image"
+        )
         run.fail(what, f"FolderDataset refused the output: {msg}", ins, hint=h)
     run.ok()
     what = "classes.txt"
     if ds.classes != _CAR_CLASSES:
-        run.fail(what, "", ins, str(_CAR_CLASSES), str(ds.classes),
-                 "line i of classes.txt names mask value i: red (255, 0, 0) scratch is 1, green (0, 255, 0) dent is 2" if sorted(ds.classes) == sorted(_CAR_CLASSES)
-                 else "the class names are scratch and dent, in that order")
+        run.fail(
+            what,
+            "",
+            ins,
+            str(_CAR_CLASSES),
+            str(ds.classes),
+            "line i of classes.txt names mask value i: red (255, 0, 0) scratch is 1, green (0, 255, 0) dent is 2"
+            if sorted(ds.classes) == sorted(_CAR_CLASSES)
+            else "the class names are scratch and dent, in that order",
+        )
     run.ok()
     what = "the pairs (stems)"
     if ds.stems != sorted(items):
         extra, missing = sorted(set(ds.stems) - set(items)), sorted(set(items) - set(ds.stems))
-        run.fail(what, f"unexpected {extra}, missing {missing}", ins, str(sorted(items)), str(ds.stems),
-                 "one pair per annotated photo, named by the photo's stem; car_007 has no annotation and is left out")
+        run.fail(
+            what,
+            f"unexpected {extra}, missing {missing}",
+            ins,
+            str(sorted(items)),
+            str(ds.stems),
+            "one pair per annotated photo, named by the photo's stem; car_007 has no annotation and is left out",
+        )
     run.ok()
     for stem, (photo, m) in items.items():
         i = ds.index(stem)
         what = f"masks/{stem}: every pixel's class"
-        got = ds.mask(i); exp = torch.from_numpy(m)
-        if tuple(got.shape) != tuple(exp.shape): run.fail(what, "", "", f"shape {tuple(exp.shape)}", f"shape {tuple(got.shape)}", "keep the annotation's size")
+        got = ds.mask(i)
+        exp = torch.from_numpy(m)
+        if tuple(got.shape) != tuple(exp.shape):
+            run.fail(
+                what, "", "", f"shape {tuple(exp.shape)}", f"shape {tuple(got.shape)}", "keep the annotation's size"
+            )
         if not torch.equal(got, exp):
-            diff = got != exp; y, x = [int(v) for v in diff.nonzero()[0]]
+            diff = got != exp
+            y, x = [int(v) for v in diff.nonzero()[0]]
             wrong = {(int(a), int(b)) for a, b in zip(exp[diff].tolist(), got[diff].tolist())}
-            h = ("white (255, 255, 255) marks pixels nobody annotated: write 255 (ignore) there, not 0" if (IGNORE_INDEX, 0) in wrong else
-                 "red (255, 0, 0) is scratch = 1 and green (0, 255, 0) is dent = 2" if wrong & {(1, 2), (2, 1)} else
-                 "map each annotation colour to its class: black 0, red 1, green 2, white 255")
-            run.fail(what, f"{int(diff.sum())} pixels differ, the first at row {y}, column {x}: expected {int(exp[y, x])}, got {int(got[y, x])}",
-                     f"annotations/{stem}_annotation.png", f"values {sorted(set(exp.unique().tolist()))}", f"values {sorted(set(got.unique().tolist()))}", h)
+            h = (
+                "white (255, 255, 255) marks pixels nobody annotated: write 255 (ignore) there, not 0"
+                if (IGNORE_INDEX, 0) in wrong
+                else "red (255, 0, 0) is scratch = 1 and green (0, 255, 0) is dent = 2"
+                if wrong & {(1, 2), (2, 1)}
+                else "map each annotation colour to its class: black 0, red 1, green 2, white 255"
+            )
+            run.fail(
+                what,
+                f"{int(diff.sum())} pixels differ, the first at row {y}, column {x}: expected {int(exp[y, x])}, got {int(got[y, x])}",
+                f"annotations/{stem}_annotation.png",
+                f"values {sorted(set(exp.unique().tolist()))}",
+                f"values {sorted(set(got.unique().tolist()))}",
+                h,
+            )
         run.ok()
         what = f"images/{stem}: the photo"
-        im = ds[i]["image"]; ref = torch.from_numpy(_decoded(src / "photos" / f"{stem}.jpg")).permute(2, 0, 1).float() / 255
+        im = ds[i]["image"]
+        ref = torch.from_numpy(_decoded(src / "photos" / f"{stem}.jpg")).permute(2, 0, 1).float() / 255
         err = float((im - ref).abs().mean()) if im.shape == ref.shape else float("inf")
         if err > 0.02:
-            run.fail(what, f"mean difference to photos/{stem}.jpg is {err:.3g}" if im.shape == ref.shape else "", "",
-                     f"the photo, {tuple(ref.shape)}", f"{tuple(im.shape)}", "save each photo unchanged (as PNG, or copy the JPEG) under its own stem")
+            run.fail(
+                what,
+                f"mean difference to photos/{stem}.jpg is {err:.3g}" if im.shape == ref.shape else "",
+                "",
+                f"the photo, {tuple(ref.shape)}",
+                f"{tuple(im.shape)}",
+                "save each photo unchanged (as PNG, or copy the JPEG) under its own stem",
+            )
         run.ok()
     what = "an annotation with a colour not in the legend stops the conversion"
     bad_src, bad_dst = write_car_damage_raw(Path(tmp) / "car_damage_bad", bad_colour=True), Path(tmp) / "prepared_bad"
-    try: fn(bad_src, bad_dst)
-    except NotImplementedError: run.call(what, fn, bad_src, bad_dst)
-    except Exception: run.ok()
-    else: run.fail(what, "your function finished without an error", f"src = {bad_src}: annotations/car_021_annotation.png holds blue (0, 0, 255)",
-                   "an exception (e.g. ValueError) naming the file and the colour", "no exception",
-                   "an unknown colour means the legend is wrong or the file is damaged: raise an error instead of guessing a class")
+    try:
+        fn(bad_src, bad_dst)
+    except NotImplementedError:
+        run.call(what, fn, bad_src, bad_dst)
+    except Exception:
+        run.ok()
+    else:
+        run.fail(
+            what,
+            "your function finished without an error",
+            f"src = {bad_src}: annotations/car_021_annotation.png holds blue (0, 0, 255)",
+            "an exception (e.g. ValueError) naming the file and the colour",
+            "no exception",
+            "an unknown colour means the legend is wrong or the file is damaged: raise an error instead of guessing a class",
+        )
+
 
 def check_prepare(fn: Callable, keep: bool = True) -> bool:
     "Check `fn(src, dst)`, a prepare step for the made-up 'car_damage' download (see `write_car_damage_raw`), by opening its output with `FolderDataset`; `keep`: leave the files of a failed check for inspection."
     items = {s: v for s, v in _car_damage_items().items() if v[1] is not None}
     run = _Run("prepare_car_damage", 4 + 2 * len(items))
     tmp = Path(tempfile.mkdtemp(prefix="car_damage_check_"))
-    try: _prepare_checks(run, fn, tmp, items)
+    try:
+        _prepare_checks(run, fn, tmp, items)
     except AssertionError:
-        if not keep or not (tmp / "prepared").exists(): shutil.rmtree(tmp, ignore_errors=True)
+        if not keep or not (tmp / "prepared").exists():
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
     shutil.rmtree(tmp, ignore_errors=True)
     return run.done()

@@ -15,8 +15,16 @@ import torch
 from .core import DataError, IGNORE_INDEX, overlay, palette, _to_hwc
 from .data import FolderDataset, Split, list_domains
 from .metrics import Pairs, evaluate
-from .benchmark import (METHODS, Fitted, check_methods, fit_method, load_benchmark_teacher, make_split,
-                                  open_dataset, support_pairs)
+from distillfss.benchmark import (
+    METHODS,
+    Fitted,
+    check_methods,
+    fit_method,
+    load_benchmark_teacher,
+    make_split,
+    open_dataset,
+    support_pairs,
+)
 from .distill import load_student
 
 # %% auto #0
@@ -24,11 +32,13 @@ __all__ = ['SHOWN', 'DomainModels', 'fit_domain', 'threshold_mask', 'image_iou',
            'compare_figure', 'Explorer']
 
 # %% ../nbs/11_explorer.ipynb #6702b7af
-SHOWN = ("teacher", "transfer", "student_refine")   # the methods the app offers: with supports, tuned, no supports
+SHOWN = ("teacher", "transfer", "student_refine")  # the methods the app offers: with supports, tuned, no supports
+
 
 @dataclass
 class DomainModels:
     "One domain's split and the methods fitted on its supports; `probs(method, stem)` gives cached class probabilities."
+
     ds: FolderDataset
     split: Split
     teacher: object
@@ -40,11 +50,19 @@ class DomainModels:
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
-    def name(self) -> str: "The domain's name."; return self.ds.name
+    def name(self) -> str:
+        "The domain's name."
+        return self.ds.name
+
     @property
-    def classes(self) -> list[str]: "Foreground class names."; return list(self.ds.classes)
+    def classes(self) -> list[str]:
+        "Foreground class names."
+        return list(self.ds.classes)
+
     @property
-    def fit_s(self) -> dict: "Seconds each fitted method took."; return {m: f.fit_s for m, f in self.fitted.items()}
+    def fit_s(self) -> dict:
+        "Seconds each fitted method took."
+        return {m: f.fit_s for m, f in self.fitted.items()}
 
     def model(self, method: str):
         "The fitted model of `method`, or None while it is not fitted."
@@ -55,8 +73,9 @@ class DomainModels:
         "Fit `method` (a `METHODS` name) on the supports unless it is fitted already."
         check_methods([method])
         if method not in self.fitted:
-            self.fitted[method] = fit_method(method, self.teacher, self.ds, self.split, self.steps, self.seed,
-                                             self.voting, support=self.support)
+            self.fitted[method] = fit_method(
+                method, self.teacher, self.ds, self.split, self.steps, self.seed, self.voting, support=self.support
+            )
         return self
 
     def set_student(self, student) -> "DomainModels":
@@ -81,26 +100,42 @@ class DomainModels:
             self._cache[key] = self.fitted[method].predict([self.item(stem)["image"]], return_probs=True)[1][0]
         return self._cache[key]
 
-def fit_domain(dataset, teacher=None, k: int = 5, seed: int = 0, steps: int = 50, methods: Sequence[str] = ("teacher",),
-               student=None, device=None, progress: bool = False) -> DomainModels:
+
+def fit_domain(
+    dataset,
+    teacher=None,
+    k: int = 5,
+    seed: int = 0,
+    steps: int = 50,
+    methods: Sequence[str] = ("teacher",),
+    student=None,
+    device=None,
+    progress: bool = False,
+) -> DomainModels:
     "Split `dataset` (a sample domain name, a folder or a `FolderDataset`) k-shot and fit `methods` on its supports."
     ds = open_dataset(dataset)
     sp = make_split(ds, k, seed)
     teacher = teacher if teacher is not None else load_benchmark_teacher(device=device)
     S = teacher.prepare(*support_pairs(ds, sp), ds.classes)
     dm = DomainModels(ds, sp, teacher, S, steps=steps, seed=seed)
-    if student is not None: dm.set_student(student)
-    for m in methods: dm.fit(m, progress)
+    if student is not None:
+        dm.set_student(student)
+    for m in methods:
+        dm.fit(m, progress)
     return dm
 
 # %% ../nbs/11_explorer.ipynb #824c9c6d
 def threshold_mask(probs: torch.Tensor, threshold: float | None = 0.5) -> torch.Tensor:
     "Class-index mask from (1+C, H, W) probabilities: the most likely foreground class where its probability >= `threshold` (None: argmax)."
-    if probs.ndim != 3 or probs.shape[0] < 2: raise DataError(f"probabilities must be (1+C, H, W), got {tuple(probs.shape)}")
-    if threshold is None: return probs.argmax(0)
-    if not 0 <= threshold <= 1: raise DataError(f"threshold must be in [0, 1], got {threshold}")
+    if probs.ndim != 3 or probs.shape[0] < 2:
+        raise DataError(f"probabilities must be (1+C, H, W), got {tuple(probs.shape)}")
+    if threshold is None:
+        return probs.argmax(0)
+    if not 0 <= threshold <= 1:
+        raise DataError(f"threshold must be in [0, 1], got {threshold}")
     best, c = probs[1:].max(0)
     return torch.where(best >= threshold, c + 1, torch.zeros_like(c))
+
 
 def image_iou(pred: torch.Tensor, target: torch.Tensor, classes: Sequence[str]) -> dict:
     "IoU (%) of each foreground class on one image; None where the class is in neither the truth nor the prediction."
@@ -108,54 +143,97 @@ def image_iou(pred: torch.Tensor, target: torch.Tensor, classes: Sequence[str]) 
     return {c: (None if np.isnan(v) else round(100 * float(v), 1)) for c, v in zip(classes, acc.iou()[1:])}
 
 # %% ../nbs/11_explorer.ipynb #e9a1c331
-def explore_figure(image, target, pred, probs, classes: Sequence[str], c: int = 1, alpha: float = 0.5, title: str = "",
-                   supports: Sequence | None = None, size: float = 2.6):
+def explore_figure(
+    image,
+    target,
+    pred,
+    probs,
+    classes: Sequence[str],
+    c: int = 1,
+    alpha: float = 0.5,
+    title: str = "",
+    supports: Sequence | None = None,
+    size: float = 2.6,
+):
     "Image | ground truth | prediction | P(class `c`) side by side (plus a row of `supports` (image, mask) pairs); returns the figure."
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
-    if not 1 <= c <= len(classes): raise DataError(f"class {c} out of range 1..{len(classes)}")
-    if not 0 <= alpha <= 1: raise DataError(f"opacity must be in [0, 1], got {alpha}")
+
+    if not 1 <= c <= len(classes):
+        raise DataError(f"class {c} out of range 1..{len(classes)}")
+    if not 0 <= alpha <= 1:
+        raise DataError(f"opacity must be in [0, 1], got {alpha}")
     n_sup = len(supports or [])
-    rows = 2 if n_sup else 1; cols = max(4, n_sup)
+    rows = 2 if n_sup else 1
+    cols = max(4, n_sup)
     fig, axs = plt.subplots(rows, cols, figsize=(size * cols, size * rows + 0.4), squeeze=False)
-    for ax in axs.flat: ax.axis("off")
+    for ax in axs.flat:
+        ax.axis("off")
     n = len(classes)
-    axs[0, 0].imshow(_to_hwc(image)); axs[0, 0].set_title("image", fontsize=9)
-    axs[0, 1].imshow(overlay(image, target, n, alpha)); axs[0, 1].set_title("ground truth", fontsize=9)
-    axs[0, 2].imshow(overlay(image, pred, n, alpha)); axs[0, 2].set_title("prediction", fontsize=9)
-    im = axs[0, 3].imshow(probs[c].numpy(), vmin=0, vmax=1, cmap="magma"); axs[0, 3].set_title(f"P({classes[c - 1]})", fontsize=9)
+    axs[0, 0].imshow(_to_hwc(image))
+    axs[0, 0].set_title("image", fontsize=9)
+    axs[0, 1].imshow(overlay(image, target, n, alpha))
+    axs[0, 1].set_title("ground truth", fontsize=9)
+    axs[0, 2].imshow(overlay(image, pred, n, alpha))
+    axs[0, 2].set_title("prediction", fontsize=9)
+    im = axs[0, 3].imshow(probs[c].numpy(), vmin=0, vmax=1, cmap="magma")
+    axs[0, 3].set_title(f"P({classes[c - 1]})", fontsize=9)
     fig.colorbar(im, ax=axs[0, 3], fraction=0.046, pad=0.02)
     for j, (simg, smask) in enumerate(supports or []):
-        axs[1, j].imshow(overlay(simg, smask, n, alpha)); axs[1, j].set_title(f"support {j + 1}", fontsize=8)
+        axs[1, j].imshow(overlay(simg, smask, n, alpha))
+        axs[1, j].set_title(f"support {j + 1}", fontsize=8)
     cols_ = palette(n)[1:] / 255
-    fig.legend(handles=[Patch(color=col, label=l) for col, l in zip(cols_, classes)], loc="lower center", ncol=min(n, 6), fontsize=8, frameon=False)
-    if title: fig.suptitle(title, fontsize=10)
+    fig.legend(
+        handles=[Patch(color=col, label=l) for col, l in zip(cols_, classes)],
+        loc="lower center",
+        ncol=min(n, 6),
+        fontsize=8,
+        frameon=False,
+    )
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
+
 
 def fig_png(fig, dpi: int = 80) -> bytes:
     "PNG bytes of a matplotlib figure (closed afterwards): what an `ipywidgets.Image` displays."
     import matplotlib.pyplot as plt
-    buf = io.BytesIO(); fig.savefig(buf, format="png", dpi=dpi); plt.close(fig)
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
     return buf.getvalue()
 
 # %% ../nbs/11_explorer.ipynb #c75ec140
-def domain_class_iou(models: DomainModels, method: str, threshold: float | None = 0.5, stems: Sequence[str] | None = None) -> dict:
+def domain_class_iou(
+    models: DomainModels, method: str, threshold: float | None = 0.5, stems: Sequence[str] | None = None
+) -> dict:
     "Test-set IoU (%) per class of `method` on `models`' domain, predictions thresholded at `threshold`."
     stems = list(models.split.test if stems is None else stems)
     predict = lambda batch: [threshold_mask(models.probs(method, s), threshold) for s in batch]
     acc = evaluate(predict, Pairs(stems, [models.item(s)["mask"] for s in stems], len(models.classes), models.name))
     return {c: (None if np.isnan(v) else round(100 * float(v), 1)) for c, v in zip(models.classes, acc.iou()[1:])}
 
+
 def _example(models: DomainModels, c: int, stems) -> str:
     "The test image with the most pixels of class `c`."
     return max(stems, key=lambda s: int((models.item(s)["mask"] == c).sum()))
 
-def compare_figure(domains: Sequence[DomainModels], method: str = "teacher", threshold: float | None = 0.5, alpha: float = 0.5,
-                   max_test: int | None = 12, size: float = 2.2):
+
+def compare_figure(
+    domains: Sequence[DomainModels],
+    method: str = "teacher",
+    threshold: float | None = 0.5,
+    alpha: float = 0.5,
+    max_test: int | None = 12,
+    size: float = 2.2,
+):
     "Per-class test IoU of `method` across `domains` (bars), beside one test image per class with its prediction."
     import matplotlib.pyplot as plt
-    if not domains: raise DataError("compare_figure: give at least one domain")
+
+    if not domains:
+        raise DataError("compare_figure: give at least one domain")
     pairs = [(m, c) for m in domains for c in range(1, len(m.classes) + 1)]
     ious = {m.name: domain_class_iou(m, method, threshold, m.split.test[:max_test]) for m in domains}
     fig = plt.figure(figsize=(size * (len(pairs) + 2.5), size * 1.25))
@@ -163,14 +241,21 @@ def compare_figure(domains: Sequence[DomainModels], method: str = "teacher", thr
     ax = fig.add_subplot(gs[0, :3])
     labels = [f"{m.name}\n{m.classes[c - 1]}" for m, c in pairs]
     vals = [ious[m.name][m.classes[c - 1]] or 0.0 for m, c in pairs]
-    doms = list(dict.fromkeys(m.name for m, _ in pairs)); cols = palette(len(doms))[1:] / 255
+    doms = list(dict.fromkeys(m.name for m, _ in pairs))
+    cols = palette(len(doms))[1:] / 255
     ax.barh(range(len(pairs)), vals, color=[cols[doms.index(m.name)] for m, _ in pairs])
-    ax.set_yticks(range(len(pairs)), labels, fontsize=7); ax.invert_yaxis(); ax.set_xlim(0, 100)
-    ax.set_xlabel("test IoU (%)", fontsize=8); ax.set_title(f"{method}, threshold {threshold}", fontsize=9)
-    for i, v in enumerate(vals): ax.text(v + 1, i, f"{v:.0f}", va="center", fontsize=7)
+    ax.set_yticks(range(len(pairs)), labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("test IoU (%)", fontsize=8)
+    ax.set_title(f"{method}, threshold {threshold}", fontsize=9)
+    for i, v in enumerate(vals):
+        ax.text(v + 1, i, f"{v:.0f}", va="center", fontsize=7)
     for j, (m, c) in enumerate(pairs):
-        s = _example(m, c, m.split.test[:max_test]); it = m.item(s)
-        a = fig.add_subplot(gs[0, 3 + j]); a.axis("off")
+        s = _example(m, c, m.split.test[:max_test])
+        it = m.item(s)
+        a = fig.add_subplot(gs[0, 3 + j])
+        a.axis("off")
         a.imshow(overlay(it["image"], threshold_mask(m.probs(method, s), threshold), len(m.classes), alpha))
         a.set_title(f"{m.name}: {m.classes[c - 1]}", fontsize=8)
     fig.tight_layout()
@@ -179,14 +264,27 @@ def compare_figure(domains: Sequence[DomainModels], method: str = "teacher", thr
 # %% ../nbs/11_explorer.ipynb #6059d4ee
 class Explorer:
     "ipywidgets app: domain, image, class, method, threshold and opacity -> image, truth, prediction, probability and IoU."
-    def __init__(self, domains: Sequence | None = None, teacher=None, k: int = 5, seed: int = 0, steps: int = 50,
-                 students=None, device=None, method: str = "teacher"):
+
+    def __init__(
+        self,
+        domains: Sequence | None = None,
+        teacher=None,
+        k: int = 5,
+        seed: int = 0,
+        steps: int = 50,
+        students=None,
+        device=None,
+        method: str = "teacher",
+    ):
         import ipywidgets as W
+
         names = [str(d) for d in (domains or list_domains())]
-        if not names: raise DataError("Explorer: no domains to show")
+        if not names:
+            raise DataError("Explorer: no domains to show")
         self._ds = {}
         for d in names:
-            ds = open_dataset(d); self._ds[ds.name] = d
+            ds = open_dataset(d)
+            self._ds[ds.name] = d
         check_methods([method])
         self.teacher = teacher if teacher is not None else load_benchmark_teacher(device=device)
         self.k, self.seed, self.steps, self.students = k, seed, steps, Path(students) if students else None
@@ -196,26 +294,51 @@ class Explorer:
         self.image = W.Dropdown(description="image", layout=lay)
         self.cls = W.Dropdown(description="class", layout=lay)
         self.method = W.ToggleButtons(options=list(dict.fromkeys([*SHOWN, method])), value=method, description="method")
-        self.threshold = W.FloatSlider(value=0.5, min=0.05, max=0.95, step=0.05, description="threshold", continuous_update=False)
-        self.opacity = W.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="opacity", continuous_update=False)
+        self.threshold = W.FloatSlider(
+            value=0.5, min=0.05, max=0.95, step=0.05, description="threshold", continuous_update=False
+        )
+        self.opacity = W.FloatSlider(
+            value=0.5, min=0.0, max=1.0, step=0.05, description="opacity", continuous_update=False
+        )
         self.view = W.Image(format="png", layout=W.Layout(max_width="100%"))
-        self.iou = W.HTML(); self.status = W.HTML()
+        self.iou = W.HTML()
+        self.status = W.HTML()
         self.compare_button = W.Button(description="compare all domains", icon="table")
         self.compare_view = W.Image(format="png", layout=W.Layout(max_width="100%"))
-        for w, c in ((self.domain, "dfss-domain"), (self.image, "dfss-image"), (self.cls, "dfss-class"), (self.method, "dfss-method"),
-                     (self.threshold, "dfss-threshold"), (self.opacity, "dfss-opacity"), (self.view, "dfss-view"), (self.iou, "dfss-iou"),
-                     (self.status, "dfss-status"), (self.compare_button, "dfss-compare-button"), (self.compare_view, "dfss-compare-view")):
+        for w, c in (
+            (self.domain, "dfss-domain"),
+            (self.image, "dfss-image"),
+            (self.cls, "dfss-class"),
+            (self.method, "dfss-method"),
+            (self.threshold, "dfss-threshold"),
+            (self.opacity, "dfss-opacity"),
+            (self.view, "dfss-view"),
+            (self.iou, "dfss-iou"),
+            (self.status, "dfss-status"),
+            (self.compare_button, "dfss-compare-button"),
+            (self.compare_view, "dfss-compare-view"),
+        ):
             w.add_class(c)
-        one = W.VBox([W.HBox([W.VBox([self.domain, self.image, self.cls]), W.VBox([self.method, self.threshold, self.opacity])]),
-                      self.iou, self.view])
+        one = W.VBox(
+            [
+                W.HBox(
+                    [W.VBox([self.domain, self.image, self.cls]), W.VBox([self.method, self.threshold, self.opacity])]
+                ),
+                self.iou,
+                self.view,
+            ]
+        )
         self.tabs = W.Tab([one, W.VBox([self.compare_button, self.compare_view])])
-        self.tabs.set_title(0, "one image"); self.tabs.set_title(1, "classes across domains")
-        self.app = W.VBox([self.tabs, self.status]); self.app.add_class("dfss-explorer")
+        self.tabs.set_title(0, "one image")
+        self.tabs.set_title(1, "classes across domains")
+        self.app = W.VBox([self.tabs, self.status])
+        self.app.add_class("dfss-explorer")
         self.renders = 0
         self._busy = False
         self._open(self.domain.value)
         self.domain.observe(lambda ch: self._open(ch["new"]), "value")
-        for w in (self.image, self.cls, self.method, self.threshold, self.opacity): w.observe(lambda ch: self.render(), "value")
+        for w in (self.image, self.cls, self.method, self.threshold, self.opacity):
+            w.observe(lambda ch: self.render(), "value")
         self.method.observe(lambda ch: self.compare() if self.tabs.selected_index == 1 else None, "value")
         self.tabs.observe(lambda ch: self.compare() if ch["new"] == 1 else None, "selected_index")
         self.compare_button.on_click(lambda b: self.compare(all_domains=True))
@@ -224,21 +347,32 @@ class Explorer:
         "The `DomainModels` of domain `name`, created on first use (with the student from `students` when there is one)."
         if name not in self.models:
             f = self.students / f"{name}.safetensors" if self.students else None
-            self.models[name] = fit_domain(self._ds[name], self.teacher, self.k, self.seed, self.steps,
-                                           student=f if f is not None and f.exists() else None)
+            self.models[name] = fit_domain(
+                self._ds[name],
+                self.teacher,
+                self.k,
+                self.seed,
+                self.steps,
+                student=f if f is not None and f.exists() else None,
+            )
         return self.models[name]
 
     def _open(self, name: str):
         dm = self.domain_models(name)
-        self._busy = True                      # one render after all options are set, not one per widget
+        self._busy = True  # one render after all options are set, not one per widget
         try:
-            self.image.options = list(dm.split.test); self.image.value = dm.split.test[0]
-            self.cls.options = [(c, i + 1) for i, c in enumerate(dm.classes)]; self.cls.value = 1
-        finally: self._busy = False
+            self.image.options = list(dm.split.test)
+            self.image.value = dm.split.test[0]
+            self.cls.options = [(c, i + 1) for i, c in enumerate(dm.classes)]
+            self.cls.value = 1
+        finally:
+            self._busy = False
         self.render()
 
     @property
-    def current(self) -> DomainModels: "The domain on show."; return self.domain_models(self.domain.value)
+    def current(self) -> DomainModels:
+        "The domain on show."
+        return self.domain_models(self.domain.value)
 
     def prediction(self) -> tuple:
         "(item, probabilities, thresholded mask) of the current domain, image and method."
@@ -254,29 +388,48 @@ class Explorer:
         it, p, pred = prediction or self.prediction()
         with_supports = not m.startswith("student")
         sups = [(dm.item(s)["image"], dm.item(s)["mask"]) for s in dm.split.support] if with_supports else None
-        return explore_figure(it["image"], it["mask"], pred, p, dm.classes, self.cls.value, self.opacity.value,
-                              f"{dm.name} / {self.image.value} / {METHODS[m].about}", supports=sups)
+        return explore_figure(
+            it["image"],
+            it["mask"],
+            pred,
+            p,
+            dm.classes,
+            self.cls.value,
+            self.opacity.value,
+            f"{dm.name} / {self.image.value} / {METHODS[m].about}",
+            supports=sups,
+        )
 
     def render(self):
         "Redraw the picture and the IoU line from the widgets' values."
-        if self._busy or self.image.value is None: return
+        if self._busy or self.image.value is None:
+            return
         t0 = time.time()
         dm = self.current
         it, p, pred = pr = self.prediction()
         ious = image_iou(pred, it["mask"], dm.classes)
         self.view.value = fig_png(self.figure(pr))
-        self.iou.value = "<b>IoU on this image:</b> " + ", ".join(f"{c} {'n/a' if v is None else f'{v:.1f}%'}" for c, v in ious.items())
-        self.status.value = f"{dm.name}: {len(dm.split.support)} supports, {len(dm.split.test)} test images; fitted " + \
-            ", ".join(f"{k} in {v:.1f} s" for k, v in dm.fit_s.items()) + f"; drawn in {time.time() - t0:.2f} s"
+        self.iou.value = "<b>IoU on this image:</b> " + ", ".join(
+            f"{c} {'n/a' if v is None else f'{v:.1f}%'}" for c, v in ious.items()
+        )
+        self.status.value = (
+            f"{dm.name}: {len(dm.split.support)} supports, {len(dm.split.test)} test images; fitted "
+            + ", ".join(f"{k} in {v:.1f} s" for k, v in dm.fit_s.items())
+            + f"; drawn in {time.time() - t0:.2f} s"
+        )
         self.renders += 1
 
     def compare(self, all_domains: bool = False):
         "Draw the cross-domain class comparison for the current method (domains opened so far, or all)."
         if all_domains:
-            for n in self._ds: self.domain_models(n)
-        self.compare_view.value = fig_png(compare_figure(list(self.models.values()), self.method.value, self.threshold.value,
-                                                         self.opacity.value), dpi=70)
+            for n in self._ds:
+                self.domain_models(n)
+        self.compare_view.value = fig_png(
+            compare_figure(list(self.models.values()), self.method.value, self.threshold.value, self.opacity.value),
+            dpi=70,
+        )
 
     def _ipython_display_(self):
         from IPython.display import display
+
         display(self.app)

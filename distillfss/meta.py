@@ -24,12 +24,31 @@ __all__ = ['PHOTOS', 'META_RECIPE', 'PASCAL_CLASSES', 'PASCAL_URLS', 'COCO_URLS'
            'pascal5i', 'coco_masks', 'coco20i', 'download_pascal', 'download_coco', 'meta_train_episodes']
 
 # %% ../nbs/05_meta_training.ipynb #d285f71b
-PHOTOS = ("astronaut", "brick", "camera", "chelsea", "coffee", "coins", "grass", "gravel", "hubble_deep_field", "moon",
-          "page", "rocket", "text", "clock", "stereo_motorcycle", "colorwheel", "checkerboard")
+PHOTOS = (
+    "astronaut",
+    "brick",
+    "camera",
+    "chelsea",
+    "coffee",
+    "coins",
+    "grass",
+    "gravel",
+    "hubble_deep_field",
+    "moon",
+    "page",
+    "rocket",
+    "text",
+    "clock",
+    "stereo_motorcycle",
+    "colorwheel",
+    "checkerboard",
+)
+
 
 def natural_photos(names=PHOTOS) -> list[np.ndarray]:
     "scikit-image's bundled natural photos and textures as float RGB arrays (H, W, 3) in [0, 1]."
     import skimage.data
+
     out = []
     for n in names:
         a = getattr(skimage.data, n)()
@@ -42,79 +61,116 @@ def natural_photos(names=PHOTOS) -> list[np.ndarray]:
 def random_blob(size: int, rng: np.random.Generator, scale=(0.12, 0.35)) -> np.ndarray:
     "A bool (size, size) blob: a noisy ellipse at a random place, radii a random fraction `scale` of the size."
     yy, xx = np.mgrid[0:size, 0:size] / size
-    cy, cx = rng.uniform(0.2, 0.8, 2); ry, rx = rng.uniform(*scale, 2); th = rng.uniform(0, np.pi)
+    cy, cx = rng.uniform(0.2, 0.8, 2)
+    ry, rx = rng.uniform(*scale, 2)
+    th = rng.uniform(0, np.pi)
     y, x = yy - cy, xx - cx
     u, v = (x * np.cos(th) + y * np.sin(th)) / rx, (-x * np.sin(th) + y * np.cos(th)) / ry
-    noise = sum(rng.uniform(0.05, 0.2) * np.sin(2 * np.pi * (rng.uniform(1, 4) * xx + rng.uniform(1, 4) * yy) + rng.uniform(0, 6.3)) for _ in range(4))
-    return (u ** 2 + v ** 2 + noise) < 1.0
+    noise = sum(
+        rng.uniform(0.05, 0.2)
+        * np.sin(2 * np.pi * (rng.uniform(1, 4) * xx + rng.uniform(1, 4) * yy) + rng.uniform(0, 6.3))
+        for _ in range(4)
+    )
+    return (u**2 + v**2 + noise) < 1.0
+
 
 def crop(photo: np.ndarray, size: int, rng: np.random.Generator, zoom=(0.3, 1.0)) -> np.ndarray:
     "A random square crop of `photo` (a random fraction `zoom` of its short side), resized to (size, size, 3)."
-    h, w = photo.shape[:2]; s = int(min(h, w) * rng.uniform(*zoom))
+    h, w = photo.shape[:2]
+    s = int(min(h, w) * rng.uniform(*zoom))
     y, x = rng.integers(0, h - s + 1), rng.integers(0, w - s + 1)
-    t = torch.from_numpy(np.ascontiguousarray(photo[y:y + s, x:x + s])).permute(2, 0, 1)[None]
+    t = torch.from_numpy(np.ascontiguousarray(photo[y : y + s, x : x + s])).permute(2, 0, 1)[None]
     return F.interpolate(t, size=(size, size), mode="bilinear", antialias=True)[0].clamp(0, 1).permute(1, 2, 0).numpy()
+
 
 def window(texture: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     "A random (size, size) window of a larger `texture`, randomly flipped and rotated by a multiple of 90 degrees."
     H, W = texture.shape[:2]
     y, x = rng.integers(0, H - size + 1), rng.integers(0, W - size + 1)
-    p = texture[y:y + size, x:x + size]
-    if rng.random() < 0.5: p = p[:, ::-1]
+    p = texture[y : y + size, x : x + size]
+    if rng.random() < 0.5:
+        p = p[:, ::-1]
     return np.ascontiguousarray(np.rot90(p, rng.integers(4)))
 
 # %% ../nbs/05_meta_training.ipynb #8bb3049d
 @dataclass
 class EpisodePool:
     "Collages (N, 3, S, S) in [0, 1], appearance-id masks (N, S, S), and how much of each image each appearance covers."
+
     images: torch.Tensor
     masks: torch.Tensor
     n_appearances: int
-    cover: np.ndarray = field(default=None, repr=False)   # (N, n_appearances + 1) fraction of each image
+    cover: np.ndarray = field(default=None, repr=False)  # (N, n_appearances + 1) fraction of each image
+
     def __post_init__(self):
         if self.cover is None:
             m = self.masks.flatten(1)
             self.cover = np.stack([np.bincount(x.numpy(), minlength=self.n_appearances + 1) for x in m]) / m.shape[1]
+
     def images_with(self, a: int, min_cover: float = 0.01) -> list[int]:
         "Indices of the images where appearance `a` covers at least `min_cover` of the image."
         return np.flatnonzero(self.cover[:, a] >= min_cover).tolist()
 
-def make_pool(n_appearances: int = 40, per_appearance: int = 10, size: int = 192, seed: int = 0, pastes=(2, 4),
-              soft: float = 1.5, photos=None) -> EpisodePool:
+
+def make_pool(
+    n_appearances: int = 40,
+    per_appearance: int = 10,
+    size: int = 192,
+    seed: int = 0,
+    pastes=(2, 4),
+    soft: float = 1.5,
+    photos=None,
+) -> EpisodePool:
     "A fixed pool of collages with appearance masks (see above), reproducible from `seed`."
     from skimage.filters import gaussian
+
     rng = np.random.default_rng(seed)
     photos = photos or natural_photos()
-    if len(photos) < pastes[1] + 1: raise DataError(f"collages of up to {pastes[1] + 1} appearances need as many photos, got {len(photos)}")
+    if len(photos) < pastes[1] + 1:
+        raise DataError(f"collages of up to {pastes[1] + 1} appearances need as many photos, got {len(photos)}")
     src = rng.integers(len(photos), size=n_appearances)
-    if len(set(src.tolist())) < pastes[1] + 1: src = np.arange(n_appearances) % len(photos)
+    if len(set(src.tolist())) < pastes[1] + 1:
+        src = np.arange(n_appearances) % len(photos)
     textures = [crop(photos[s], 2 * size, rng, zoom=(0.2, 0.6)) for s in src]
     images, masks = [], []
     for _ in range(n_appearances * per_appearance):
         want, chosen, used = 1 + int(rng.integers(pastes[0], pastes[1] + 1)), [], set()
         for a in rng.permutation(n_appearances):
-            if src[a] not in used: chosen.append(int(a)); used.add(src[a])
-            if len(chosen) == want: break
-        img = window(textures[chosen[0]], size, rng); m = np.full((size, size), chosen[0] + 1, np.int64)
+            if src[a] not in used:
+                chosen.append(int(a))
+                used.add(src[a])
+            if len(chosen) == want:
+                break
+        img = window(textures[chosen[0]], size, rng)
+        m = np.full((size, size), chosen[0] + 1, np.int64)
         for a in chosen[1:]:
             blob = random_blob(size, rng).astype(np.float32)
             alpha = (gaussian(blob, soft) if soft else blob)[..., None]
             img = alpha * window(textures[a], size, rng) + (1 - alpha) * img
             m[alpha[..., 0] > 0.5] = a + 1
-        images.append(img.astype(np.float32)); masks.append(m)
-    return EpisodePool(torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous(), torch.from_numpy(np.stack(masks)), n_appearances)
+        images.append(img.astype(np.float32))
+        masks.append(m)
+    return EpisodePool(
+        torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous(),
+        torch.from_numpy(np.stack(masks)),
+        n_appearances,
+    )
 
 # %% ../nbs/05_meta_training.ipynb #981d0caf
 def sample_episode(pool: EpisodePool, appearances, k: int, rng: np.random.Generator, negative: bool = False):
     "(support indices, query index, appearance) of a random k-shot episode over `appearances`; a `negative` query does not show it."
     for _ in range(100):
-        a = int(rng.choice(appearances)); idx = pool.images_with(a)
-        if len(idx) > k: break
-    else: raise DataError(f"no appearance has more than {k} images in the pool; make a larger pool")
+        a = int(rng.choice(appearances))
+        idx = pool.images_with(a)
+        if len(idx) > k:
+            break
+    else:
+        raise DataError(f"no appearance has more than {k} images in the pool; make a larger pool")
     pick = rng.choice(idx, k if negative else k + 1, replace=False)
     if negative:
         absent = np.flatnonzero(pool.cover[:, a] == 0)
-        if not len(absent): raise DataError(f"appearance {a} is in every image of the pool: no negative query exists")
+        if not len(absent):
+            raise DataError(f"appearance {a} is in every image of the pool: no negative query exists")
         return [int(i) for i in pick], int(rng.choice(absent)), a
     return [int(i) for i in pick[:k]], int(pick[k]), a
 
@@ -123,10 +179,13 @@ def sample_episode(pool: EpisodePool, appearances, k: int, rng: np.random.Genera
 def init_matching(teacher, feats, gain: float = 1.0):
     "Initialise every query/key projection of `teacher`'s head as the standardisation diag(gain/σ), -gain·μ/σ of its block's features `feats`."
     for l, j in teacher.model.layer_stage.items():
-        f = feats[l].float(); mu = f.mean((0, 2, 3)); sd = f.std((0, 2, 3)).clamp(min=1e-3)
+        f = feats[l].float()
+        mu = f.mean((0, 2, 3))
+        sd = f.std((0, 2, 3)).clamp(min=1e-3)
         blk = teacher.model.DCAMA_blocks[j]
         for lin in (blk.q_proj(f.shape[1]), blk.k_proj(f.shape[1])):
-            lin.weight.copy_(torch.diag(gain / sd)); lin.bias.copy_(-gain * mu / sd)
+            lin.weight.copy_(torch.diag(gain / sd))
+            lin.bias.copy_(-gain * mu / sd)
     return teacher
 
 # %% ../nbs/05_meta_training.ipynb #913939d8
@@ -135,13 +194,16 @@ def cache_features(teacher, images: torch.Tensor, batch: int = 16) -> list[torch
     "Frozen backbone features (per block, (N, C, h, w)) of `images`, computed once."
     return teacher.features(images, batch=batch)
 
+
 def balanced_ce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     "Cross-entropy with background and foreground weighted equally per episode (ignore = 255)."
     t = F.interpolate(target[:, None].float(), size=logits.shape[-2:], mode="nearest-exact")[:, 0].long()
     valid = t != IGNORE_INDEX
-    n_fg = ((t == 1) & valid).sum().clamp(min=1); n_bg = ((t == 0) & valid).sum().clamp(min=1)
+    n_fg = ((t == 1) & valid).sum().clamp(min=1)
+    n_bg = ((t == 0) & valid).sum().clamp(min=1)
     w = torch.stack([0.5 / n_bg, 0.5 / n_fg]).float() * valid.sum()
     return F.cross_entropy(logits, t, weight=w, ignore_index=IGNORE_INDEX)
+
 
 def coarse_bce(coarse, target: torch.Tensor) -> torch.Tensor:
     "DCAMA's own attention loss: BCE between the mean of all coarse maps (resized to the mask, clamped to [0, 1]) and the mask."
@@ -150,35 +212,45 @@ def coarse_bce(coarse, target: torch.Tensor) -> torch.Tensor:
     valid = target != IGNORE_INDEX
     return F.binary_cross_entropy(m.clamp(0, 1)[valid], target[valid].float())
 
+
 def episode_loss(teacher, feats, masks, supports, query, a, coarse_weight: float = 2.0):
     "Balanced cross-entropy of one episode (supports, query, class/appearance a) on cached features, plus `coarse_weight` x `coarse_bce`."
     sm = masks[supports]
-    mem = teacher.model.encode_support([f[supports] for f in feats], torch.where(sm == IGNORE_INDEX, sm, (sm == a).long()))
-    logits, cm = teacher.model([f[query:query + 1] for f in feats], mem)
-    qm = masks[query:query + 1]
+    mem = teacher.model.encode_support(
+        [f[supports] for f in feats], torch.where(sm == IGNORE_INDEX, sm, (sm == a).long())
+    )
+    logits, cm = teacher.model([f[query : query + 1] for f in feats], mem)
+    qm = masks[query : query + 1]
     y = torch.where(qm == IGNORE_INDEX, qm, (qm == a).long())
     return balanced_ce(logits, y) + (coarse_weight * coarse_bce(cm, y) if coarse_weight else 0.0)
 
 # %% ../nbs/05_meta_training.ipynb #1430dd31
 @torch.no_grad()
-def episode_iou(teacher, feats, masks, pool, appearances, n: int = 40, k: int = 5, seed: int = 1234,
-                zero_support: bool = False) -> float:
+def episode_iou(
+    teacher, feats, masks, pool, appearances, n: int = 40, k: int = 5, seed: int = 1234, zero_support: bool = False
+) -> float:
     "Foreground IoU accumulated over `n` fixed validation episodes (optionally with all support masks zeroed)."
     rng = np.random.default_rng(seed)
     episodes = [sample_episode(pool, appearances, k, rng) for _ in range(n)]
+
     def predict(eps):
         out = []
         for s, q, a in eps:
             sm = (masks[s] == a).long() * (0 if zero_support else 1)
             mem = teacher.model.encode_support([f[s] for f in feats], sm)
-            logits, _ = teacher.model([f[q:q + 1] for f in feats], mem)
+            logits, _ = teacher.model([f[q : q + 1] for f in feats], mem)
             out.append(F.interpolate(logits, size=masks.shape[-2:], mode="bilinear", align_corners=False).argmax(1)[0])
         return out
+
     truth = [(masks[q] == a).long().cpu() for _, q, a in episodes]
-    was = teacher.training; teacher.eval()
-    try: acc = evaluate(predict, Pairs(episodes, truth, n_classes=1, name="validation episodes"))
-    finally: teacher.train(was)
+    was = teacher.training
+    teacher.eval()
+    try:
+        acc = evaluate(predict, Pairs(episodes, truth, n_classes=1, name="validation episodes"))
+    finally:
+        teacher.train(was)
     return float(acc.iou()[1])
+
 
 def split_appearances(n_appearances: int, val_fraction: float = 0.2, seed: int = 0) -> tuple[list[int], list[int]]:
     "(training, validation) appearance ids, a seeded random split."
@@ -186,26 +258,45 @@ def split_appearances(n_appearances: int, val_fraction: float = 0.2, seed: int =
     n_val = max(1, int(round(val_fraction * len(apps))))
     return sorted(apps[n_val:].tolist()), sorted(apps[:n_val].tolist())
 
-def meta_train(teacher, pool: EpisodePool, steps: int = 1000, max_k: int = 5, lr: float = 1e-3,
-               val_fraction: float = 0.2, seed: int = 0, val_every: int = 250, init: str | None = "matching",
-               pe_dropout: float | None = 0.0, attention_dropout: float | None = 0.0, negatives: float = 0.0,
-               progress: bool = True) -> dict:
+
+def meta_train(
+    teacher,
+    pool: EpisodePool,
+    steps: int = 1000,
+    max_k: int = 5,
+    lr: float = 1e-3,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    val_every: int = 250,
+    init: str | None = "matching",
+    pe_dropout: float | None = 0.0,
+    attention_dropout: float | None = 0.0,
+    negatives: float = 0.0,
+    progress: bool = True,
+) -> dict:
     "Episodic training of `teacher`'s head on `pool` (backbone frozen, features cached); returns the history."
     # a fraction `negatives` of the queries do not show the target: the head must be able to answer "nothing here"
-    set_seed(seed); rng = np.random.default_rng(seed)
+    set_seed(seed)
+    rng = np.random.default_rng(seed)
     set_dropout(teacher.model, pe_dropout, attention_dropout)
     train_apps, val_apps = split_appearances(pool.n_appearances, val_fraction, seed)
-    feats = cache_features(teacher, pool.images); masks = pool.masks.to(teacher.device)
-    if init == "matching": init_matching(teacher, feats)
-    elif init is not None: raise ValueError(f"init must be 'matching' or None, got {init!r}")
+    feats = cache_features(teacher, pool.images)
+    masks = pool.masks.to(teacher.device)
+    if init == "matching":
+        init_matching(teacher, feats)
+    elif init is not None:
+        raise ValueError(f"init must be 'matching' or None, got {init!r}")
+
     def step_loss(step):
         k = int(rng.integers(1, max_k + 1))
         s, q, a = sample_episode(pool, train_apps, k, rng, negative=bool(rng.random() < negatives))
         return episode_loss(teacher, feats, masks, s, q, a)
+
     val = Every(val_every, lambda: episode_iou(teacher, feats, masks, pool, val_apps), name="val_iou")
     teacher.train()
-    hist = fit(step_loss, teacher.model.parameters(), steps, lr=lr, callbacks=[val], progress=progress,
-               desc="meta-training")
+    hist = fit(
+        step_loss, teacher.model.parameters(), steps, lr=lr, callbacks=[val], progress=progress, desc="meta-training"
+    )
     teacher.eval()
     return dict(hist, val_apps=val_apps, train_apps=train_apps, seed=seed, steps=steps, max_k=max_k)
 
@@ -217,137 +308,237 @@ from pathlib import Path
 def weights_path(backbone: str, profile: str = "cpu") -> Path:
     "Where the shipped meta-trained head of `backbone` at `profile` lives inside the package."
     import distillfss
+
     return Path(distillfss.__file__).parent / "weights" / f"teacher_{backbone}_{profile}.safetensors"
+
 
 def save_head(teacher, path, record: dict) -> Path:
     "Write `teacher`'s head weights as safetensors with `record` (JSON) plus its backbone and profile in the metadata."
     from safetensors.torch import save_file
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     meta = dict(backbone=teacher.feature_extractor.name, profile=teacher.profile.name, record=json.dumps(record))
-    from distillfss.teacher import _REBUILDABLE       # positional tables are rebuilt, not stored
+    from distillfss.teacher import _REBUILDABLE  # positional tables are rebuilt, not stored
+
     sd = {k: v.detach().cpu().contiguous() for k, v in teacher.model.state_dict().items() if not _REBUILDABLE.search(k)}
     save_file(sd, str(path), metadata=meta)
     return path
+
 
 def read_weights(path, what: str = "weights") -> tuple[dict, dict]:
     "Tensors and metadata of a safetensors file (no code runs); a `WeightsError` naming the file if it is missing or unreadable."
     from safetensors import safe_open
     from safetensors.torch import load_file
     from distillfss.backbones import WeightsError
+
     path = Path(path)
-    if not path.exists(): raise WeightsError(f"{path}: no such {what} file")
+    if not path.exists():
+        raise WeightsError(f"{path}: no such {what} file")
     try:
-        with safe_open(str(path), "pt") as f: meta = f.metadata() or {}
+        with safe_open(str(path), "pt") as f:
+            meta = f.metadata() or {}
         return load_file(str(path)), meta
-    except Exception as e: raise WeightsError(f"{path}: not a readable safetensors file ({e})") from None
+    except Exception as e:
+        raise WeightsError(f"{path}: not a readable safetensors file ({e})") from None
+
 
 def load_head(teacher, path) -> dict:
     "Load head weights saved by `save_head` into `teacher`; returns the record. Refuses a file for another backbone or profile."
     from distillfss.backbones import WeightsError
     from distillfss.teacher import match_state_dict
+
     sd, meta = read_weights(path, "head weights")
     want = (teacher.feature_extractor.name, teacher.profile.name)
     have = (meta.get("backbone"), meta.get("profile"))
-    if have != want: raise WeightsError(f"{path}: head for backbone {have[0]} / profile {have[1]}, but this teacher is {want[0]} / {want[1]}")
+    if have != want:
+        raise WeightsError(
+            f"{path}: head for backbone {have[0]} / profile {have[1]}, but this teacher is {want[0]} / {want[1]}"
+        )
     teacher.model.load_state_dict(match_state_dict(teacher.model, sd, str(path)))
     return json.loads(meta.get("record", "{}"))
+
 
 def meta_teacher(backbone: str | None = None, profile: str = "cpu", device=None):
     "A `DCAMATeacher` with the shipped meta-trained head of `backbone` (default: the package's default backbone); `.record` says how it was made."
     from distillfss.teacher import DCAMATeacher
     from distillfss.backbones import BACKBONES, DEFAULT_BACKBONE, WeightsError
+
     backbone = backbone or DEFAULT_BACKBONE
-    if backbone not in BACKBONES: raise DataError(f"unknown backbone {backbone!r}; choose one of {list(BACKBONES)}")
+    if backbone not in BACKBONES:
+        raise DataError(f"unknown backbone {backbone!r}; choose one of {list(BACKBONES)}")
     p = weights_path(backbone, profile)
-    if not p.exists(): raise WeightsError(f"no shipped meta-trained head for {backbone} at profile {profile!r} ({p}); "
-                                          f"train one with meta_recipe() or use another backbone")
+    if not p.exists():
+        raise WeightsError(
+            f"no shipped meta-trained head for {backbone} at profile {profile!r} ({p}); "
+            f"train one with meta_recipe() or use another backbone"
+        )
     t = DCAMATeacher(backbone, profile, device="cpu")
     t.record = load_head(t, p)
     return t.to(get_device(device)).eval()
 
 # %% ../nbs/05_meta_training.ipynb #39945ee8
-META_RECIPE = dict(pool=dict(n_appearances=40, per_appearance=10, size=192, seed=0), steps=1500, max_k=5, lr=1e-3, seed=0,
-                   val_fraction=0.2, val_episodes=dict(n=40, k=5, seed=1234), init="matching", pe_dropout=0.0, attention_dropout=0.0,
-                   negatives=0.1)
+META_RECIPE = dict(
+    pool=dict(n_appearances=40, per_appearance=10, size=192, seed=0),
+    steps=1500,
+    max_k=5,
+    lr=1e-3,
+    seed=0,
+    val_fraction=0.2,
+    val_episodes=dict(n=40, k=5, seed=1234),
+    init="matching",
+    pe_dropout=0.0,
+    attention_dropout=0.0,
+    negatives=0.1,
+)
+
 
 def meta_recipe(backbone: str, profile: str = "cpu", recipe: dict | None = None, device=None, progress: bool = True):
     "Meta-train a teacher for `backbone` following `META_RECIPE` (updated by `recipe`); returns (teacher, record)."
     import datetime
     from distillfss.teacher import DCAMATeacher
     import distillfss
+
     r = {**META_RECIPE, **(recipe or {})}
     pool = make_pool(**r["pool"])
     torch.manual_seed(r["seed"])
     t = DCAMATeacher(backbone, profile, device=device)
     t0 = time.time()
-    hist = meta_train(t, pool, steps=r["steps"], max_k=r["max_k"], lr=r["lr"], val_fraction=r["val_fraction"], seed=r["seed"],
-                      init=r["init"], pe_dropout=r["pe_dropout"], attention_dropout=r["attention_dropout"],
-                      negatives=r["negatives"], progress=progress)
+    hist = meta_train(
+        t,
+        pool,
+        steps=r["steps"],
+        max_k=r["max_k"],
+        lr=r["lr"],
+        val_fraction=r["val_fraction"],
+        seed=r["seed"],
+        init=r["init"],
+        pe_dropout=r["pe_dropout"],
+        attention_dropout=r["attention_dropout"],
+        negatives=r["negatives"],
+        progress=progress,
+    )
     secs = time.time() - t0
-    feats = cache_features(t, pool.images); masks = pool.masks.to(t.device)
+    feats = cache_features(t, pool.images)
+    masks = pool.masks.to(t.device)
     val = episode_iou(t, feats, masks, pool, hist["val_apps"], **r["val_episodes"])
     zero = episode_iou(t, feats, masks, pool, hist["val_apps"], zero_support=True, **r["val_episodes"])
-    record = dict(backbone=backbone, profile=t.profile.name, recipe=r, val_apps=hist["val_apps"], val_iou=round(val, 4),
-                  val_iou_zero_support=round(zero, 4), val_curve=[(s, round(v, 4)) for s, v in hist["val_iou"]],
-                  final_loss=round(float(np.mean(hist["loss"][-100:])), 4), train_seconds=round(secs), device=str(t.device),
-                  torch=torch.__version__, distillfss=distillfss.__version__, made=datetime.date.today().isoformat())
+    record = dict(
+        backbone=backbone,
+        profile=t.profile.name,
+        recipe=r,
+        val_apps=hist["val_apps"],
+        val_iou=round(val, 4),
+        val_iou_zero_support=round(zero, 4),
+        val_curve=[(s, round(v, 4)) for s, v in hist["val_iou"]],
+        final_loss=round(float(np.mean(hist["loss"][-100:])), 4),
+        train_seconds=round(secs),
+        device=str(t.device),
+        torch=torch.__version__,
+        distillfss=distillfss.__version__,
+        made=datetime.date.today().isoformat(),
+    )
     return t, record
+
 
 def check_record(teacher, record: dict) -> dict:
     "Recompute a record's validation IoU (with and without supports) for `teacher` from the record alone."
-    r = record["recipe"]; pool = make_pool(**r["pool"]); apps = record["val_apps"]
-    need = torch.tensor(sorted({i for a in apps for i in pool.images_with(a)}))   # what validation episodes can draw
-    feats = [f.new_zeros((len(pool.images), *f.shape[1:])).index_copy_(0, need.to(f.device), f)
-             for f in cache_features(teacher, pool.images[need])]
+    r = record["recipe"]
+    pool = make_pool(**r["pool"])
+    apps = record["val_apps"]
+    need = torch.tensor(sorted({i for a in apps for i in pool.images_with(a)}))  # what validation episodes can draw
+    feats = [
+        f.new_zeros((len(pool.images), *f.shape[1:])).index_copy_(0, need.to(f.device), f)
+        for f in cache_features(teacher, pool.images[need])
+    ]
     masks = pool.masks.to(teacher.device)
     score = lambda zero: episode_iou(teacher, feats, masks, pool, apps, zero_support=zero, **r["val_episodes"])
     return dict(val_iou=score(False), val_iou_zero_support=score(True))
 
 # %% ../nbs/05_meta_training.ipynb #4f5cdbd9
-PASCAL_CLASSES = ("aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow", "diningtable",
-                  "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor")
-PASCAL_URLS = {"VOCtrainval_11-May-2012.tar": "http://host.robots.ox.ac.uk/pascal/VOC/voc2012/VOCtrainval_11-May-2012.tar",
-               "SegmentationClassAug.zip": "https://www.dropbox.com/s/oeu149j8qtbs1x0/SegmentationClassAug.zip?dl=1"}
-COCO_URLS = {"train2014.zip": "http://images.cocodataset.org/zips/train2014.zip",
-             "val2014.zip": "http://images.cocodataset.org/zips/val2014.zip",
-             "annotations_trainval2014.zip": "http://images.cocodataset.org/annotations/annotations_trainval2014.zip"}
+PASCAL_CLASSES = (
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "diningtable",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "pottedplant",
+    "sheep",
+    "sofa",
+    "train",
+    "tvmonitor",
+)
+PASCAL_URLS = {
+    "VOCtrainval_11-May-2012.tar": "http://host.robots.ox.ac.uk/pascal/VOC/voc2012/VOCtrainval_11-May-2012.tar",
+    "SegmentationClassAug.zip": "https://www.dropbox.com/s/oeu149j8qtbs1x0/SegmentationClassAug.zip?dl=1",
+}
+COCO_URLS = {
+    "train2014.zip": "http://images.cocodataset.org/zips/train2014.zip",
+    "val2014.zip": "http://images.cocodataset.org/zips/val2014.zip",
+    "annotations_trainval2014.zip": "http://images.cocodataset.org/annotations/annotations_trainval2014.zip",
+}
+
 
 def fold_classes(benchmark: str, fold: int) -> list[int]:
     "The held-out (test) classes, 1-based, of `fold` of 'pascal' (PASCAL-5i) or 'coco' (COCO-20i)."
-    if fold not in range(4): raise ValueError(f"fold must be 0, 1, 2 or 3, got {fold}")
-    if benchmark == "pascal": return list(range(5 * fold + 1, 5 * fold + 6))
-    if benchmark == "coco": return [4 * v + fold + 1 for v in range(20)]
+    if fold not in range(4):
+        raise ValueError(f"fold must be 0, 1, 2 or 3, got {fold}")
+    if benchmark == "pascal":
+        return list(range(5 * fold + 1, 5 * fold + 6))
+    if benchmark == "coco":
+        return [4 * v + fold + 1 for v in range(20)]
     raise ValueError(f"unknown benchmark {benchmark!r}: 'pascal' or 'coco'")
 
 # %% ../nbs/05_meta_training.ipynb #4f3b1883
 class FoldEpisodes:
     "Binary few-shot episodes over `classes` from image/mask pairs (`stems`) in `image_dir`/`mask_dir`."
-    def __init__(self, image_dir, mask_dir, stems, classes, n_classes: int, min_pixels: int = 0, name: str = "episodes"):
+
+    def __init__(
+        self, image_dir, mask_dir, stems, classes, n_classes: int, min_pixels: int = 0, name: str = "episodes"
+    ):
         from pathlib import Path
         import json
+
         self.image_dir, self.mask_dir, self.name = Path(image_dir), Path(mask_dir), name
         self.classes, self.n_classes = [int(c) for c in classes], n_classes
         stems = list(stems)
-        if not stems: raise DataError(f"{name}: no images listed")
+        if not stems:
+            raise DataError(f"{name}: no images listed")
         index_file = self.mask_dir / f".distillfss_index_{name}_{min_pixels}.json"
-        if index_file.exists(): present = json.loads(index_file.read_text())
+        if index_file.exists():
+            present = json.loads(index_file.read_text())
         else:
             present = {}
             for s in stems:
                 m = self._mask(s)
                 ids, counts = np.unique(m[m != IGNORE_INDEX], return_counts=True)
                 present[s] = [int(c) for c, n in zip(ids, counts) if c != 0 and n >= max(min_pixels, 1)]
-            try: index_file.write_text(json.dumps(present))
-            except OSError: pass   # a read-only dataset folder: index again next time
+            try:
+                index_file.write_text(json.dumps(present))
+            except OSError:
+                pass  # a read-only dataset folder: index again next time
         self.by_class = {c: [s for s in stems if c in present.get(s, [])] for c in self.classes}
-        if not any(self.by_class.values()): raise DataError(f"{name}: none of the {len(stems)} images shows any of the classes {self.classes}")
+        if not any(self.by_class.values()):
+            raise DataError(f"{name}: none of the {len(stems)} images shows any of the classes {self.classes}")
 
     def _mask(self, stem):
         from distillfss.data import read_mask
+
         return read_mask(self.mask_dir / f"{stem}.png", self.n_classes, ignore_only_ok=True).numpy()
 
     def _image(self, stem):
         from distillfss.data import read_image
+
         p = self.image_dir / f"{stem}.jpg"
         im = read_image(p if p.exists() else self.image_dir / f"{stem}.png")
         return im.expand(3, -1, -1) if im.shape[0] == 1 else im
@@ -355,9 +546,12 @@ class FoldEpisodes:
     def sample(self, k: int, rng: np.random.Generator, size: int = 384):
         "(support images (k,3,s,s), binary support masks (k,s,s), query image (1,3,s,s), query mask (1,s,s), class)."
         from distillfss.data import resize_image, resize_mask
+
         ok = [c for c in self.classes if len(self.by_class[c]) > k]
-        if not ok: raise DataError(f"{self.name}: no class has more than {k} images")
-        c = int(rng.choice(ok)); pick = rng.choice(self.by_class[c], k + 1, replace=False)
+        if not ok:
+            raise DataError(f"{self.name}: no class has more than {k} images")
+        c = int(rng.choice(ok))
+        pick = rng.choice(self.by_class[c], k + 1, replace=False)
         ims = torch.stack([resize_image(self._image(s), size) for s in pick])
         ms = []
         for s in pick:
@@ -366,39 +560,58 @@ class FoldEpisodes:
         ms = torch.stack(ms)
         return ims[:k], ms[:k], ims[k:], ms[k:], c
 
+
 def _voc_root(root):
     from pathlib import Path
-    root = Path(root); voc = root / "VOCdevkit" / "VOC2012"
+
+    root = Path(root)
+    voc = root / "VOCdevkit" / "VOC2012"
     return voc if voc.exists() else root
+
 
 def pascal5i(root, fold: int, split: str = "train", min_pixels: int = 2 * 32 * 32) -> FoldEpisodes:
     "PASCAL-5i episodes: `split` 'train' uses the 15 training classes of `fold` on train_aug, 'val' its 5 test classes on VOC val."
     voc = _voc_root(root)
     masks, val_list = voc / "SegmentationClassAug", voc / "ImageSets" / "Segmentation" / "val.txt"
     for p in (voc / "JPEGImages", masks, val_list):
-        if not p.exists(): raise DataError(f"PASCAL-5i: {p} is missing; run download_pascal({str(root)!r}) or unpack VOC2012 and SegmentationClassAug there")
+        if not p.exists():
+            raise DataError(
+                f"PASCAL-5i: {p} is missing; run download_pascal({str(root)!r}) or unpack VOC2012 and SegmentationClassAug there"
+            )
     val = set(val_list.read_text().split())
     stems = sorted(p.stem for p in masks.glob("*.png"))
     stems = [s for s in stems if (s in val) == (split == "val")]
     test = fold_classes("pascal", fold)
     classes = test if split == "val" else [c for c in range(1, 21) if c not in test]
-    return FoldEpisodes(voc / "JPEGImages", masks, stems, classes, 20, min_pixels if split == "train" else 0, f"pascal5i_{split}")
+    return FoldEpisodes(
+        voc / "JPEGImages", masks, stems, classes, 20, min_pixels if split == "train" else 0, f"pascal5i_{split}"
+    )
 
 # %% ../nbs/05_meta_training.ipynb #b3b597e6
 def _polygon_mask(seg, h, w) -> np.ndarray:
     "Rasterise one COCO segmentation (polygons or uncompressed RLE) to a bool (h, w) mask."
     from skimage.draw import polygon
+
     m = np.zeros((h, w), bool)
     if isinstance(seg, list):
         for poly in seg:
             xy = np.asarray(poly, float).reshape(-1, 2)
-            rr, cc = polygon(xy[:, 1], xy[:, 0], (h, w)); m[rr, cc] = True
+            rr, cc = polygon(xy[:, 1], xy[:, 0], (h, w))
+            m[rr, cc] = True
         return m
     counts = seg.get("counts")
-    if not isinstance(counts, list): raise DataError("compressed RLE strings are not read here; COCO's instance files use polygons and uncompressed RLE")
-    flat = np.zeros(h * w, bool); pos, val = 0, False
-    for n in counts: flat[pos:pos + n] = val; pos += n; val = not val
-    return flat.reshape(w, h).T   # RLE runs down the columns
+    if not isinstance(counts, list):
+        raise DataError(
+            "compressed RLE strings are not read here; COCO's instance files use polygons and uncompressed RLE"
+        )
+    flat = np.zeros(h * w, bool)
+    pos, val = 0, False
+    for n in counts:
+        flat[pos : pos + n] = val
+        pos += n
+        val = not val
+    return flat.reshape(w, h).T  # RLE runs down the columns
+
 
 def coco_masks(root, split: str = "train2014", progress: bool = True) -> "Path":
     "Write class-index PNG masks (80 classes, 1-based in COCO's category order) for COCO `split` from its instance annotations."
@@ -406,89 +619,153 @@ def coco_masks(root, split: str = "train2014", progress: bool = True) -> "Path":
     from pathlib import Path
     from PIL import Image
     from tqdm.auto import tqdm
-    root = Path(root); ann = root / "annotations" / f"instances_{split}.json"
-    if not ann.exists(): raise DataError(f"COCO-20i: {ann} is missing; run download_coco({str(root)!r})")
+
+    root = Path(root)
+    ann = root / "annotations" / f"instances_{split}.json"
+    if not ann.exists():
+        raise DataError(f"COCO-20i: {ann} is missing; run download_coco({str(root)!r})")
     d = json.loads(ann.read_text())
     cat = {c["id"]: i + 1 for i, c in enumerate(sorted(d["categories"], key=lambda c: c["id"]))}
     by_img = {}
-    for a in d["annotations"]: by_img.setdefault(a["image_id"], []).append(a)
-    out = root / "masks" / split; out.mkdir(parents=True, exist_ok=True)
+    for a in d["annotations"]:
+        by_img.setdefault(a["image_id"], []).append(a)
+    out = root / "masks" / split
+    out.mkdir(parents=True, exist_ok=True)
     for im in tqdm(d["images"], disable=not progress, desc=f"COCO {split} masks"):
         dst = out / (Path(im["file_name"]).stem + ".png")
-        if dst.exists(): continue
+        if dst.exists():
+            continue
         m = np.zeros((im["height"], im["width"]), np.uint8)
-        for a in sorted(by_img.get(im["id"], []), key=lambda a: -a.get("area", 0)):   # small objects drawn last stay visible
+        for a in sorted(
+            by_img.get(im["id"], []), key=lambda a: -a.get("area", 0)
+        ):  # small objects drawn last stay visible
             m[_polygon_mask(a["segmentation"], im["height"], im["width"])] = cat[a["category_id"]]
         Image.fromarray(m).save(dst)
     return out
 
+
 def coco20i(root, fold: int, split: str = "train", min_pixels: int = 2 * 32 * 32) -> FoldEpisodes:
     "COCO-20i episodes: 'train' = the 60 training classes of `fold` on train2014, 'val' = its 20 test classes on val2014."
     from pathlib import Path
-    root = Path(root); s = "train2014" if split == "train" else "val2014"
+
+    root = Path(root)
+    s = "train2014" if split == "train" else "val2014"
     masks = root / "masks" / s
-    if not masks.exists(): raise DataError(f"COCO-20i: {masks} is missing; run coco_masks({str(root)!r}, {s!r}) after download_coco")
+    if not masks.exists():
+        raise DataError(f"COCO-20i: {masks} is missing; run coco_masks({str(root)!r}, {s!r}) after download_coco")
     test = fold_classes("coco", fold)
     classes = test if split == "val" else [c for c in range(1, 81) if c not in test]
-    return FoldEpisodes(root / s, masks, sorted(p.stem for p in masks.glob("*.png")), classes, 80,
-                        min_pixels if split == "train" else 0, f"coco20i_{split}")
+    return FoldEpisodes(
+        root / s,
+        masks,
+        sorted(p.stem for p in masks.glob("*.png")),
+        classes,
+        80,
+        min_pixels if split == "train" else 0,
+        f"coco20i_{split}",
+    )
+
 
 def _fetch(url, dst, progress=True):
     import urllib.request, shutil
     from tqdm.auto import tqdm
-    if dst.exists(): return dst
+
+    if dst.exists():
+        return dst
     tmp = dst.with_suffix(dst.suffix + ".part")
-    with urllib.request.urlopen(url) as r, open(tmp, "wb") as f, tqdm(total=int(r.headers.get("Content-Length", 0)) or None,
-                                                                        unit="B", unit_scale=True, disable=not progress, desc=dst.name) as bar:
-        while chunk := r.read(1 << 20): f.write(chunk); bar.update(len(chunk))
-    tmp.rename(dst); return dst
+    with (
+        urllib.request.urlopen(url) as r,
+        open(tmp, "wb") as f,
+        tqdm(
+            total=int(r.headers.get("Content-Length", 0)) or None,
+            unit="B",
+            unit_scale=True,
+            disable=not progress,
+            desc=dst.name,
+        ) as bar,
+    ):
+        while chunk := r.read(1 << 20):
+            f.write(chunk)
+            bar.update(len(chunk))
+    tmp.rename(dst)
+    return dst
+
 
 def download_pascal(root, progress: bool = True) -> "Path":
     "Download and unpack VOC2012 and the SBD-augmented masks (about 2.1 GB) under `root`; returns the VOC2012 folder."
     import tarfile, zipfile
     from pathlib import Path
-    root = Path(root); root.mkdir(parents=True, exist_ok=True)
+
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
     voc = root / "VOCdevkit" / "VOC2012"
     if not (voc / "JPEGImages").exists():
-        with tarfile.open(_fetch(PASCAL_URLS["VOCtrainval_11-May-2012.tar"], root / "VOCtrainval_11-May-2012.tar", progress)) as t:
+        with tarfile.open(
+            _fetch(PASCAL_URLS["VOCtrainval_11-May-2012.tar"], root / "VOCtrainval_11-May-2012.tar", progress)
+        ) as t:
             t.extractall(root, filter="data")
     if not (voc / "SegmentationClassAug").exists():
-        with zipfile.ZipFile(_fetch(PASCAL_URLS["SegmentationClassAug.zip"], root / "SegmentationClassAug.zip", progress)) as z:
+        with zipfile.ZipFile(
+            _fetch(PASCAL_URLS["SegmentationClassAug.zip"], root / "SegmentationClassAug.zip", progress)
+        ) as z:
             z.extractall(voc, members=[n for n in z.namelist() if n.startswith("SegmentationClassAug/")])
     return voc
+
 
 def download_coco(root, progress: bool = True) -> "Path":
     "Download and unpack COCO 2014 images and instance annotations (about 19 GB) under `root`, then write the class masks."
     import zipfile
     from pathlib import Path
-    root = Path(root); root.mkdir(parents=True, exist_ok=True)
+
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
     for name, url in COCO_URLS.items():
         target = root / ("annotations" if name.startswith("annotations") else name[:-4])
         if not target.exists():
-            with zipfile.ZipFile(_fetch(url, root / name, progress)) as z: z.extractall(root)
-    for s in ("train2014", "val2014"): coco_masks(root, s, progress)
+            with zipfile.ZipFile(_fetch(url, root / name, progress)) as z:
+                z.extractall(root)
+    for s in ("train2014", "val2014"):
+        coco_masks(root, s, progress)
     return root
 
 # %% ../nbs/05_meta_training.ipynb #830bed39
-def meta_train_episodes(teacher, episodes: FoldEpisodes, steps: int = 10000, max_k: int = 1, lr: float = 1e-3,
-                        seed: int = 0, val: FoldEpisodes | None = None, val_every: int = 1000, val_n: int = 100,
-                        init: str | None = "matching", pe_dropout: float | None = 0.5,
-                        attention_dropout: float | None = 0.5, progress: bool = True) -> dict:
+def meta_train_episodes(
+    teacher,
+    episodes: FoldEpisodes,
+    steps: int = 10000,
+    max_k: int = 1,
+    lr: float = 1e-3,
+    seed: int = 0,
+    val: FoldEpisodes | None = None,
+    val_every: int = 1000,
+    val_n: int = 100,
+    init: str | None = "matching",
+    pe_dropout: float | None = 0.5,
+    attention_dropout: float | None = 0.5,
+    progress: bool = True,
+) -> dict:
     "Episodic training of `teacher`'s head on `episodes` (features computed per step); IoU on `val` now and then."
-    set_seed(seed); rng = np.random.default_rng(seed)
+    set_seed(seed)
+    rng = np.random.default_rng(seed)
     set_dropout(teacher.model, pe_dropout, attention_dropout)
     size = teacher.profile.image_size
+
     def feats_of(k, r):
         si, sm, qi, qm, _ = episodes.sample(k, r, size)
         return teacher.features(torch.cat([si, qi])), torch.cat([sm, qm]).to(teacher.device), k
+
     if init == "matching":
-        with torch.no_grad(): init_matching(teacher, feats_of(max_k, np.random.default_rng(seed + 1))[0])
+        with torch.no_grad():
+            init_matching(teacher, feats_of(max_k, np.random.default_rng(seed + 1))[0])
+
     def step_loss(step):
         teacher.train()
-        with torch.no_grad(): f, m, k = feats_of(int(rng.integers(1, max_k + 1)), rng)
+        with torch.no_grad():
+            f, m, k = feats_of(int(rng.integers(1, max_k + 1)), rng)
         return episode_loss(teacher, f, m, list(range(k)), k, 1)
+
     @torch.no_grad()
-    def predict(eps):          # (support images, support masks, query image, ...) episodes -> query masks
+    def predict(eps):  # (support images, support masks, query image, ...) episodes -> query masks
         out = []
         for si, sm, qi, qm, _ in eps:
             fv = teacher.features(torch.cat([si, qi]))
@@ -496,12 +773,22 @@ def meta_train_episodes(teacher, episodes: FoldEpisodes, steps: int = 10000, max
             lg, _ = teacher.model([x[max_k:] for x in fv], mem)
             out.append(F.interpolate(lg, size=qm.shape[-2:], mode="bilinear", align_corners=False).argmax(1)[0])
         return out
-    def val_iou():             # the same `val_n` episodes at every call
-        vr = np.random.default_rng(1234); eps = [val.sample(max_k, vr, size) for _ in range(val_n)]
+
+    def val_iou():  # the same `val_n` episodes at every call
+        vr = np.random.default_rng(1234)
+        eps = [val.sample(max_k, vr, size) for _ in range(val_n)]
         teacher.eval()
         return float(evaluate(predict, Pairs(eps, [e[3][0] for e in eps], n_classes=1, name=val.name)).iou()[1])
+
     callbacks = [] if val is None else [Every(val_every, val_iou, name="val_iou")]
-    hist = fit(step_loss, teacher.model.parameters(), steps, lr=lr, callbacks=callbacks, progress=progress,
-               desc=f"meta-training on {episodes.name}")
+    hist = fit(
+        step_loss,
+        teacher.model.parameters(),
+        steps,
+        lr=lr,
+        callbacks=callbacks,
+        progress=progress,
+        desc=f"meta-training on {episodes.name}",
+    )
     teacher.eval()
     return dict(hist, val_iou=hist.get("val_iou", []), seed=seed, steps=steps, max_k=max_k)

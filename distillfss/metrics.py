@@ -17,19 +17,27 @@ from .data import IoUAccumulator, score
 __all__ = ['PAPER_SIZE', 'fg_miou', 'fb_iou', 'class_table', 'confusion_table', 'plot_confusion', 'Pairs', 'evaluate', 'summary']
 
 # %% ../nbs/09_metrics.ipynb #2e9b7ae9
-PAPER_SIZE = 384   # the paper resized images and masks to 384 x 384 before scoring
+PAPER_SIZE = 384  # the paper resized images and masks to 384 x 384 before scoring
+
 
 def _acc(x) -> IoUAccumulator:
     "An `IoUAccumulator` from an accumulator or a confusion matrix (list or array, rows truth, columns prediction)."
-    if isinstance(x, IoUAccumulator): return x
+    if isinstance(x, IoUAccumulator):
+        return x
     m = np.asarray(x, dtype=np.int64)
-    if m.ndim != 2 or m.shape[0] != m.shape[1] or m.shape[0] < 2: raise DataError(f"a confusion matrix must be square, at least 2x2; got shape {m.shape}")
-    if (m < 0).any(): raise DataError("a confusion matrix holds pixel counts; found negative entries")
-    a = IoUAccumulator(m.shape[0] - 1); a.confusion[:] = m; return a
+    if m.ndim != 2 or m.shape[0] != m.shape[1] or m.shape[0] < 2:
+        raise DataError(f"a confusion matrix must be square, at least 2x2; got shape {m.shape}")
+    if (m < 0).any():
+        raise DataError("a confusion matrix holds pixel counts; found negative entries")
+    a = IoUAccumulator(m.shape[0] - 1)
+    a.confusion[:] = m
+    return a
+
 
 def fg_miou(acc) -> float:
     "Foreground mIoU in % (mean over foreground classes with a defined IoU; nan if none)."
     return 100 * _acc(acc).miou()
+
 
 def fb_iou(acc) -> float:
     "FB-IoU in %: mean of the background IoU and the IoU of all foreground classes merged into one (HSNet's definition; on multi-class data a fg-fg confusion counts as foreground found)."
@@ -41,18 +49,30 @@ def fb_iou(acc) -> float:
 # %% ../nbs/09_metrics.ipynb #0327a1e4
 def class_table(acc, classes: Sequence[str] | None = None, digits: int = 2) -> list[dict]:
     "One row per class (background first): IoU, precision and recall in %, truth and predicted pixel counts."
-    a = _acc(acc); m = a.confusion
+    a = _acc(acc)
+    m = a.confusion
     names = ["background", *(classes or [f"class {i}" for i in range(1, a.n_classes + 1)])]
-    if len(names) != a.n_classes + 1: raise DataError(f"{len(names) - 1} class names for {a.n_classes} classes")
+    if len(names) != a.n_classes + 1:
+        raise DataError(f"{len(names) - 1} class names for {a.n_classes} classes")
     pct = lambda n, d: round(100 * n / d, digits) if d else float("nan")
-    return [dict(cls=n, iou=pct(m[i, i], m[i].sum() + m[:, i].sum() - m[i, i]), precision=pct(m[i, i], m[:, i].sum()),
-                 recall=pct(m[i, i], m[i].sum()), truth_px=int(m[i].sum()), predicted_px=int(m[:, i].sum()))
-            for i, n in enumerate(names)]
+    return [
+        dict(
+            cls=n,
+            iou=pct(m[i, i], m[i].sum() + m[:, i].sum() - m[i, i]),
+            precision=pct(m[i, i], m[:, i].sum()),
+            recall=pct(m[i, i], m[i].sum()),
+            truth_px=int(m[i].sum()),
+            predicted_px=int(m[:, i].sum()),
+        )
+        for i, n in enumerate(names)
+    ]
+
 
 def confusion_table(acc, normalize: bool = True) -> np.ndarray:
     "The confusion matrix (rows truth, columns prediction), each row divided by its total when `normalize` (nan rows for absent classes)."
     m = _acc(acc).confusion.astype(np.float64)
-    if not normalize: return m
+    if not normalize:
+        return m
     tot = m.sum(1, keepdims=True)
     return np.where(tot > 0, m / np.maximum(tot, 1), np.nan)
 
@@ -60,53 +80,89 @@ def confusion_table(acc, normalize: bool = True) -> np.ndarray:
 def plot_confusion(acc, classes: Sequence[str] | None = None, ax=None, title: str = ""):
     "Row-normalised confusion matrix as a labelled heat map (truth rows, predicted columns)."
     import matplotlib.pyplot as plt
-    a = _acc(acc); cm = confusion_table(a)
+
+    a = _acc(acc)
+    cm = confusion_table(a)
     names = ["background", *(classes or [f"class {i}" for i in range(1, a.n_classes + 1)])]
-    if ax is None: _, ax = plt.subplots(figsize=(1.2 + 0.9 * len(names), 1 + 0.8 * len(names)))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.2 + 0.9 * len(names), 1 + 0.8 * len(names)))
     ax.imshow(np.nan_to_num(cm), vmin=0, vmax=1, cmap="Blues")
     for i in range(len(names)):
         for j in range(len(names)):
-            ax.text(j, i, "-" if np.isnan(cm[i, j]) else f"{cm[i, j]:.2f}", ha="center", va="center",
-                    color="white" if np.nan_to_num(cm[i, j]) > 0.6 else "black", fontsize=9)
-    ax.set_xticks(range(len(names)), names, rotation=30, ha="right"); ax.set_yticks(range(len(names)), names)
-    ax.set_xlabel("predicted"); ax.set_ylabel("truth"); ax.set_title(title or "share of each truth class")
+            ax.text(
+                j,
+                i,
+                "-" if np.isnan(cm[i, j]) else f"{cm[i, j]:.2f}",
+                ha="center",
+                va="center",
+                color="white" if np.nan_to_num(cm[i, j]) > 0.6 else "black",
+                fontsize=9,
+            )
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("truth")
+    ax.set_title(title or "share of each truth class")
     return ax
 
 # %% ../nbs/09_metrics.ipynb #29f7f1a2
 @dataclass
 class Pairs:
     "Inputs and class-index masks held in memory, scored by `evaluate` like a dataset; the stems are positions."
+
     inputs: Sequence
     masks: Sequence
     n_classes: int
     name: str = "pairs"
+
     def __post_init__(self):
         if len(self.inputs) != len(self.masks):
             raise DataError(f"{self.name}: {len(self.inputs)} inputs but {len(self.masks)} masks")
-    def __len__(self) -> int: return len(self.masks)
-    @property
-    def stems(self) -> list[int]: return list(range(len(self)))
-    def index(self, stem: int) -> int: return stem
-    def __getitem__(self, i: int) -> dict: return dict(image=self.inputs[i], mask=self.masks[i], name=str(i))
 
-def evaluate(predict: Callable, ds, stems: Sequence | None = None, size: int | None = None,
-             batch: int = 8) -> IoUAccumulator:
+    def __len__(self) -> int:
+        return len(self.masks)
+
+    @property
+    def stems(self) -> list[int]:
+        return list(range(len(self)))
+
+    def index(self, stem: int) -> int:
+        return stem
+
+    def __getitem__(self, i: int) -> dict:
+        return dict(image=self.inputs[i], mask=self.masks[i], name=str(i))
+
+
+def evaluate(
+    predict: Callable, ds, stems: Sequence | None = None, size: int | None = None, batch: int = 8
+) -> IoUAccumulator:
     "Accumulate `predict` (inputs -> class-index masks; run without gradients) over `stems` of `ds` or of `Pairs`."
     stems = ds.stems if stems is None else list(stems)
-    if len(stems) == 0: raise DataError(f"{getattr(ds, 'root', ds.name)}: no test images to score")
+    if len(stems) == 0:
+        raise DataError(f"{getattr(ds, 'root', ds.name)}: no test images to score")
     acc = IoUAccumulator(ds.n_classes)
     for i in range(0, len(stems), batch):
-        chunk = stems[i:i + batch]
+        chunk = stems[i : i + batch]
         items = [ds[ds.index(s)] for s in chunk]
-        with torch.no_grad(): preds = predict([it["image"] for it in items])   # scoring never needs gradients
-        if len(preds) != len(items): raise DataError(f"the method returned {len(preds)} masks for {len(items)} images")
-        for s, it, p_ in zip(chunk, items, preds): score(acc, torch.as_tensor(p_).cpu(), it["mask"], size, name=str(s))
+        with torch.no_grad():
+            preds = predict([it["image"] for it in items])  # scoring never needs gradients
+        if len(preds) != len(items):
+            raise DataError(f"the method returned {len(preds)} masks for {len(items)} images")
+        for s, it, p_ in zip(chunk, items, preds):
+            score(acc, torch.as_tensor(p_).cpu(), it["mask"], size, name=str(s))
     return acc
+
 
 def summary(acc, classes: Sequence[str] | None = None, digits: int = 2) -> dict:
     "The numbers a results row holds: foreground mIoU, FB-IoU, per-class IoU (%) and the confusion matrix itself."
-    a = _acc(acc); r = lambda v: None if np.isnan(v) else round(float(v), digits)
+    a = _acc(acc)
+    r = lambda v: None if np.isnan(v) else round(float(v), digits)
     names = list(classes or [f"class {i}" for i in range(1, a.n_classes + 1)])
-    if len(names) != a.n_classes: raise DataError(f"{len(names)} class names for {a.n_classes} classes")
-    return dict(miou=r(fg_miou(a)), fb_iou=r(fb_iou(a)), per_class={n: r(100 * v) for n, v in zip(names, a.iou()[1:])},
-                confusion=a.confusion.tolist())
+    if len(names) != a.n_classes:
+        raise DataError(f"{len(names)} class names for {a.n_classes} classes")
+    return dict(
+        miou=r(fg_miou(a)),
+        fb_iou=r(fb_iou(a)),
+        per_class={n: r(100 * v) for n, v in zip(names, a.iou()[1:])},
+        confusion=a.confusion.tolist(),
+    )

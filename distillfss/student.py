@@ -22,13 +22,21 @@ __all__ = ['ClassDistiller', 'Student']
 # %% ../nbs/06_student.ipynb #bb15e868
 class ClassDistiller(nn.Module):
     "One class's distiller: per (stage, width) a Conv3x3(C, C) + ReLU + Conv1x1(C, 1), shared by the blocks of that stage and width."
+
     def __init__(self, head: DCAMAHead, channels: Sequence[int]):
         super().__init__()
         self.layer_stage = dict(head.layer_stage)
         self.keys = {l: f"s{j}_w{channels[l]}" for l, j in self.layer_stage.items()}
-        self.convs = nn.ModuleDict({key: nn.Sequential(nn.Conv2d(int(key.split("_w")[1]), int(key.split("_w")[1]), 3, padding=1),
-                                                       nn.ReLU(inplace=True), nn.Conv2d(int(key.split("_w")[1]), 1, 1))
-                                    for key in dict.fromkeys(self.keys.values())})
+        self.convs = nn.ModuleDict(
+            {
+                key: nn.Sequential(
+                    nn.Conv2d(int(key.split("_w")[1]), int(key.split("_w")[1]), 3, padding=1),
+                    nn.ReLU(inplace=True),
+                    nn.Conv2d(int(key.split("_w")[1]), 1, 1),
+                )
+                for key in dict.fromkeys(self.keys.values())
+            }
+        )
 
     def forward(self, query_feats: Sequence[torch.Tensor], stage_ends: Sequence[int]) -> list[torch.Tensor]:
         "Coarse maps stacked like the teacher's: [deepest stage (B, n3, h, w), stage 3, stage 2]."
@@ -40,13 +48,17 @@ class ClassDistiller(nn.Module):
 # %% ../nbs/06_student.ipynb #7ec4e2ae
 class Student(nn.Module):
     "Frozen backbone + one `ClassDistiller` per class + the teacher's mixer and decoder; predicts with no supports."
+
     def __init__(self, feature_extractor: FrozenBackbone, head: DCAMAHead, classes: Sequence[str], profile="cpu"):
         super().__init__()
-        if len(classes) == 0: raise DataError("a student needs at least one class")
-        if len(set(classes)) != len(classes): raise DataError(f"class names must be unique, got {list(classes)}")
+        if len(classes) == 0:
+            raise DataError("a student needs at least one class")
+        if len(set(classes)) != len(classes):
+            raise DataError(f"class names must be unique, got {list(classes)}")
         self.feature_extractor, self.profile, self.classes = feature_extractor, get_profile(profile), list(classes)
         self.decoder = copy.deepcopy(head)
-        for name in ("DCAMA_blocks", "pe"): delattr(self.decoder, name)   # the attention is what the distillers replace
+        for name in ("DCAMA_blocks", "pe"):
+            delattr(self.decoder, name)  # the attention is what the distillers replace
         self.distillers = nn.ModuleList(ClassDistiller(head, feature_extractor.channels) for _ in self.classes)
 
     @classmethod
@@ -55,19 +67,23 @@ class Student(nn.Module):
         return cls(teacher.feature_extractor, teacher.model, classes, teacher.profile).to(teacher.device)
 
     @property
-    def device(self): return next(self.decoder.parameters()).device
+    def device(self):
+        return next(self.decoder.parameters()).device
 
     def add_class(self, name: str) -> int:
         "Add a fresh distiller for class `name`; returns its 1-based index. The other classes are untouched."
-        if name in self.classes: raise DataError(f"class {name!r} already exists")
+        if name in self.classes:
+            raise DataError(f"class {name!r} already exists")
         ref = self.distillers[0]
         new = copy.deepcopy(ref)
         for m in new.modules():
-            if isinstance(m, nn.Conv2d): m.reset_parameters()
-        self.distillers.append(new.to(self.device)); self.classes.append(name)
+            if isinstance(m, nn.Conv2d):
+                m.reset_parameters()
+        self.distillers.append(new.to(self.device))
+        self.classes.append(name)
         return len(self.classes)
 
-    features = DCAMATeacher.features   # the same backbone pass as the teacher's: resize to the profile, run in chunks
+    features = DCAMATeacher.features  # the same backbone pass as the teacher's: resize to the profile, run in chunks
 
     def coarse(self, query_feats, c: int) -> list[torch.Tensor]:
         "Class `c`'s (1-based) coarse maps, shaped like the teacher's."
@@ -81,7 +97,9 @@ class Student(nn.Module):
     def class_logits(self, query_feats) -> torch.Tensor:
         "Merged (B, 1+C, s, s) logits at the profile's input size, classes merged as the teacher merges them."
         s = self.profile.image_size
-        return merge_classes([_up(self.binary_logits(query_feats, c)[0], (s, s)) for c in range(1, len(self.classes) + 1)])
+        return merge_classes(
+            [_up(self.binary_logits(query_feats, c)[0], (s, s)) for c in range(1, len(self.classes) + 1)]
+        )
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         "Merged logits (B, 1+C, s, s) of images (B, 3, H, W) in [0, 1]: one backbone pass, no supports."
@@ -90,17 +108,20 @@ class Student(nn.Module):
     @torch.no_grad()
     def predict(self, images, batch: int = 4, return_probs: bool = False):
         "Class-index masks (and softmax probabilities) for images (a list, or a (B, 3, H, W) tensor), each at its own size."
-        was = self.training; self.eval()
+        was = self.training
+        self.eval()
         ims = list(images) if isinstance(images, (list, tuple)) or images.ndim == 4 else [images]
         for i, im in enumerate(ims):
-            if im.ndim != 3 or im.shape[0] != 3: raise DataError(f"image {i}: expected (3, H, W), got {tuple(im.shape)}")
+            if im.ndim != 3 or im.shape[0] != 3:
+                raise DataError(f"image {i}: expected (3, H, W), got {tuple(im.shape)}")
         s, masks, probs = self.profile.image_size, [], []
         for i in range(0, len(ims), batch):
-            chunk = ims[i:i + batch]
+            chunk = ims[i : i + batch]
             lg = self(torch.stack([resize_image(im.float(), s) for im in chunk]))
             for j, im in enumerate(chunk):
-                l_ = F.interpolate(lg[j:j + 1], size=tuple(im.shape[-2:]), mode="bilinear", align_corners=False)[0]
+                l_ = F.interpolate(lg[j : j + 1], size=tuple(im.shape[-2:]), mode="bilinear", align_corners=False)[0]
                 masks.append(l_.argmax(0).cpu())
-                if return_probs: probs.append(l_.softmax(0).cpu())
+                if return_probs:
+                    probs.append(l_.softmax(0).cpu())
         self.train(was)
         return (masks, probs) if return_probs else masks

@@ -16,8 +16,16 @@ import torch.nn.functional as F
 
 from .core import DataError, IGNORE_INDEX, get_device
 from .data import resize_image, resize_mask
-from .backbones import (BACKBONES, DEFAULT_BACKBONE, FrozenBackbone, Profile, WeightsError, backbone as make_backbone,
-                                  get_profile, read_state_dict)
+from distillfss.backbones import (
+    BACKBONES,
+    DEFAULT_BACKBONE,
+    FrozenBackbone,
+    Profile,
+    WeightsError,
+    backbone as make_backbone,
+    get_profile,
+    read_state_dict,
+)
 
 # %% auto #0
 __all__ = ['NO_SHOT_LOGIT', 'sinusoid_table', 'PositionalEncoding', 'attention_explicit', 'attention', 'DCAMABlock',
@@ -28,26 +36,34 @@ __all__ = ['NO_SHOT_LOGIT', 'sinusoid_table', 'PositionalEncoding', 'attention_e
 def sinusoid_table(n: int, d: int) -> torch.Tensor:
     "Sinusoidal positional encoding (1, n, d), float32 exactly as the DCAMA checkpoints store it."
     pos = torch.arange(n, dtype=torch.float32)[:, None]
-    omega = torch.exp(torch.arange(0, d, 2, dtype=torch.float32) * torch.tensor(-math.log(10000.0) / d, dtype=torch.float32))
+    omega = torch.exp(
+        torch.arange(0, d, 2, dtype=torch.float32) * torch.tensor(-math.log(10000.0) / d, dtype=torch.float32)
+    )
     pe = torch.zeros(n, d)
     pe[:, 0::2], pe[:, 1::2] = torch.sin(pos * omega), torch.cos(pos * omega)
     return pe[None]
 
+
 class PositionalEncoding(nn.Module):
     "Adds the sinusoidal table to (B, N, d) token features, then dropout (p = 0.5 in training, as DCAMA)."
+
     def __init__(self, d: int, max_len: int = 10000, dropout: float = 0.5):
         super().__init__()
         self.register_buffer("pe", sinusoid_table(max_len, d))
         self.dropout = nn.Dropout(dropout)
+
     def forward(self, x):
         if x.shape[1] > self.pe.shape[1]:
-            raise DataError(f"feature map of {x.shape[1]} positions exceeds the {self.pe.shape[1]}-row positional table; use smaller images")
-        return self.dropout(x + self.pe[:, :x.shape[1]])
+            raise DataError(
+                f"feature map of {x.shape[1]} positions exceeds the {self.pe.shape[1]}-row positional table; use smaller images"
+            )
+        return self.dropout(x + self.pe[:, : x.shape[1]])
 
 # %% ../nbs/04_teacher.ipynb #690e9dad
 def attention_explicit(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     "softmax(q kᵀ / √d) v, written out (materialises the full attention matrix)."
     return torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), dim=-1) @ v
+
 
 def attention(q, k, v, dropout: float = 0.0, mask: torch.Tensor | None = None) -> torch.Tensor:
     "The same as `attention_explicit`, through PyTorch's fused, memory-efficient kernel (`mask`: True = may attend)."
@@ -56,44 +72,66 @@ def attention(q, k, v, dropout: float = 0.0, mask: torch.Tensor | None = None) -
 # %% ../nbs/04_teacher.ipynb #7b76edd6
 class DCAMABlock(nn.Module):
     "Query/key projections of one stage (a pair per distinct channel width), 8 heads, attention dropout 0.5."
+
     def __init__(self, widths: Sequence[int], heads: int = 8, dropout: float = 0.5):
         super().__init__()
         self.widths, self.heads, self.dropout = list(widths), heads, dropout
         for w in self.widths:
-            if w % heads: raise DataError(f"channel width {w} is not divisible by {heads} heads")
+            if w % heads:
+                raise DataError(f"channel width {w} is not divisible by {heads} heads")
         self.linears = nn.ModuleList(nn.Linear(w, w) for w in self.widths for _ in range(2))
-    def q_proj(self, w): return self.linears[2 * self.widths.index(w)]
-    def k_proj(self, w): return self.linears[2 * self.widths.index(w) + 1]
+
+    def q_proj(self, w):
+        return self.linears[2 * self.widths.index(w)]
+
+    def k_proj(self, w):
+        return self.linears[2 * self.widths.index(w) + 1]
+
     def split(self, x):  # (B, N, d) -> (B, heads, N, d/heads)
         B, N, d = x.shape
         return x.view(B, N, self.heads, d // self.heads).transpose(1, 2)
 
+
 @dataclass
 class SupportMemory:
     "Projected support keys (1, heads, K·N, d_k) and mask values (1, 1, K·N, 1) of every attention layer."
+
     keys: list
     values: list
     k: int
 
-    def to(self, device): return SupportMemory([x.to(device) for x in self.keys], [x.to(device) for x in self.values], self.k)
+    def to(self, device):
+        return SupportMemory([x.to(device) for x in self.keys], [x.to(device) for x in self.values], self.k)
 
 # %% ../nbs/04_teacher.ipynb #48eda6a4
 def _conv_block(cin, widths, kernels):
     layers = []
-    for w, k_ in zip(widths, kernels): layers += [nn.Conv2d(cin, w, k_, padding=k_ // 2), nn.GroupNorm(4, w), nn.ReLU(inplace=True)]; cin = w
+    for w, k_ in zip(widths, kernels):
+        layers += [nn.Conv2d(cin, w, k_, padding=k_ // 2), nn.GroupNorm(4, w), nn.ReLU(inplace=True)]
+        cin = w
     return nn.Sequential(*layers)
 
-def _up(x, size): return x if tuple(x.shape[-2:]) == tuple(size) else F.interpolate(x, size=tuple(size), mode="bilinear", align_corners=True)
+
+def _up(x, size):
+    return (
+        x
+        if tuple(x.shape[-2:]) == tuple(size)
+        else F.interpolate(x, size=tuple(size), mode="bilinear", align_corners=True)
+    )
+
 
 class DCAMAHead(nn.Module):
     "The DCAMA head for a backbone with block `channels` and `stage_ends`, sized by a `Profile`."
+
     def __init__(self, channels: Sequence[int], stage_ends: Sequence[int], profile: str | Profile = "paper"):
         super().__init__()
         self.channels, self.stage_ends, self.profile = tuple(channels), tuple(stage_ends), get_profile(profile)
         s0, s1, s2, s3 = self.stage_ends
         self.layer_stage = {l: 0 if l < s1 else 1 if l < s2 else 2 for l in range(s0, s3)}
-        stage_widths = [sorted({self.channels[l] for l in range(a, b)}, key=[self.channels[l] for l in range(a, b)].index)
-                        for a, b in ((s0, s1), (s1, s2), (s2, s3))]
+        stage_widths = [
+            sorted({self.channels[l] for l in range(a, b)}, key=[self.channels[l] for l in range(a, b)].index)
+            for a, b in ((s0, s1), (s1, s2), (s2, s3))
+        ]
         self.pe_index = {(j, w): i for i, (j, w) in enumerate((j, w) for j, ws in enumerate(stage_widths) for w in ws)}
         self.DCAMA_blocks = nn.ModuleList(DCAMABlock(ws) for ws in stage_widths)
         self.pe = nn.ModuleList(PositionalEncoding(w) for (_, w) in self.pe_index)
@@ -104,8 +142,12 @@ class DCAMAHead(nn.Module):
         self.conv4 = _conv_block(cw[-1], [cw[-1]] * 3, (3, 3, 3))
         self.conv5 = _conv_block(cw[-1], [cw[-1]] * 3, (3, 3, 3))
         cin = cw[-1] + self.channels[s1 - 1] + self.channels[s0 - 1]
-        self.mixer1 = nn.Sequential(nn.Conv2d(cin, m0, 3, padding=1), nn.ReLU(True), nn.Conv2d(m0, m1, 3, padding=1), nn.ReLU(True))
-        self.mixer2 = nn.Sequential(nn.Conv2d(m1, m1, 3, padding=1), nn.ReLU(True), nn.Conv2d(m1, m2, 3, padding=1), nn.ReLU(True))
+        self.mixer1 = nn.Sequential(
+            nn.Conv2d(cin, m0, 3, padding=1), nn.ReLU(True), nn.Conv2d(m0, m1, 3, padding=1), nn.ReLU(True)
+        )
+        self.mixer2 = nn.Sequential(
+            nn.Conv2d(m1, m1, 3, padding=1), nn.ReLU(True), nn.Conv2d(m1, m2, 3, padding=1), nn.ReLU(True)
+        )
         self.mixer3 = nn.Sequential(nn.Conv2d(m2, m2, 3, padding=1), nn.ReLU(True), nn.Conv2d(m2, 2, 3, padding=1))
 
     def _tokens(self, f, l):  # (B, C, h, w) -> (B, N, C) + positional encoding of layer l's (stage, width)
@@ -114,35 +156,42 @@ class DCAMAHead(nn.Module):
 
     def encode_support(self, support_feats: Sequence[torch.Tensor], masks: torch.Tensor) -> SupportMemory:
         "Keys and mask values of K supports: `support_feats` per block (K, C, h, w), `masks` (K, H, W) with 1 = foreground."
-        if masks.ndim != 3 or len(masks) == 0: raise DataError(f"support masks must be (K, H, W) with K >= 1, got {tuple(masks.shape)}")
-        m = masks.float().masked_fill(masks == IGNORE_INDEX, 0.0)[:, None]   # ignore pixels count as background
+        if masks.ndim != 3 or len(masks) == 0:
+            raise DataError(f"support masks must be (K, H, W) with K >= 1, got {tuple(masks.shape)}")
+        m = masks.float().masked_fill(masks == IGNORE_INDEX, 0.0)[:, None]  # ignore pixels count as background
         keys, values = [], []
         for l, j in self.layer_stage.items():
             f = support_feats[l]
-            if len(f) != len(m): raise DataError(f"{len(f)} support feature maps for {len(m)} support masks")
+            if len(f) != len(m):
+                raise DataError(f"{len(f)} support feature maps for {len(m)} support masks")
             blk = self.DCAMA_blocks[j]
-            kk = blk.split(blk.k_proj(f.shape[1])(self._tokens(f, l)))                   # (K, heads, N, dk)
+            kk = blk.split(blk.k_proj(f.shape[1])(self._tokens(f, l)))  # (K, heads, N, dk)
             K_, H_, N_, D_ = kk.shape
-            keys.append(kk.transpose(0, 1).reshape(1, H_, K_ * N_, D_))                   # shot-major key axis
+            keys.append(kk.transpose(0, 1).reshape(1, H_, K_ * N_, D_))  # shot-major key axis
             values.append(_up(m, f.shape[-2:]).reshape(1, 1, K_ * N_, 1))
         return SupportMemory(keys, values, len(m))
 
-    def coarse(self, query_feats: Sequence[torch.Tensor], memory: SupportMemory, drop_shot: Sequence[int] | None = None) -> list[torch.Tensor]:
+    def coarse(
+        self, query_feats: Sequence[torch.Tensor], memory: SupportMemory, drop_shot: Sequence[int] | None = None
+    ) -> list[torch.Tensor]:
         "The three stacked coarse maps [deepest stage (B, n3, h32, w32), stage 3, stage 2] of queries against `memory`; query b ignores shot `drop_shot[b]`."
         s0, s1, s2, s3 = self.stage_ends
         maps = []
         if drop_shot is not None and len(drop_shot) != query_feats[0].shape[0]:
             raise DataError(f"drop_shot names {len(drop_shot)} shots for {query_feats[0].shape[0]} queries")
         for i, (l, j) in enumerate(self.layer_stage.items()):
-            f = query_feats[l]; B, C, h, w = f.shape
+            f = query_feats[l]
+            B, C, h, w = f.shape
             blk = self.DCAMA_blocks[j]
-            q = blk.split(blk.q_proj(C)(self._tokens(f, l)))                                # (B, heads, N, dk)
+            q = blk.split(blk.q_proj(C)(self._tokens(f, l)))  # (B, heads, N, dk)
             k_, v_ = memory.keys[i], memory.values[i]
             if k_.shape[-1] != q.shape[-1] or k_.shape[2] != memory.k * h * w:
-                raise DataError(f"query block {l} is {h}x{w}x{C} but the support memory was built from another geometry; use one image size")
-            v_ = F.pad(v_, (0, q.shape[-1] - 1)).expand(B, blk.heads, -1, -1)             # see "the fused kernel" below
+                raise DataError(
+                    f"query block {l} is {h}x{w}x{C} but the support memory was built from another geometry; use one image size"
+                )
+            v_ = F.pad(v_, (0, q.shape[-1] - 1)).expand(B, blk.heads, -1, -1)  # see "the fused kernel" below
             mask = None
-            if drop_shot is not None:   # support cycling in one batch: each query skips the keys of its own image
+            if drop_shot is not None:  # support cycling in one batch: each query skips the keys of its own image
                 shot = torch.arange(memory.k, device=q.device).repeat_interleave(h * w)
                 mask = (shot[None] != torch.as_tensor(list(drop_shot), device=q.device)[:, None])[:, None, None]
             out = attention(q, k_.expand(B, -1, -1, -1), v_, blk.dropout if self.training else 0.0, mask)[..., :1]
@@ -151,7 +200,9 @@ class DCAMAHead(nn.Module):
         stack = lambda a, b: torch.cat([maps[idx[l]] for l in range(a, b)], 1)
         return [stack(s2, s3), stack(s1, s2), stack(s0, s1)]
 
-    def decode(self, coarse: Sequence[torch.Tensor], query_feats: Sequence[torch.Tensor], debug: dict | None = None) -> torch.Tensor:
+    def decode(
+        self, coarse: Sequence[torch.Tensor], query_feats: Sequence[torch.Tensor], debug: dict | None = None
+    ) -> torch.Tensor:
         "Logits (B, 2, 4·decoder_size, 4·decoder_size), channel 0 background, 1 foreground."
         s0, s1, s2, s3 = self.stage_ends
         c1, c2, c3 = self.conv1(coarse[0]), self.conv2(coarse[1]), self.conv3(coarse[2])
@@ -160,13 +211,18 @@ class DCAMAHead(nn.Module):
         x = torch.cat([pre_mix, query_feats[s1 - 1]], 1)
         x = _up(x, (2 * x.shape[-2], 2 * x.shape[-1]))
         x = torch.cat([x, _up(query_feats[s0 - 1], x.shape[-2:])], 1)
-        if debug is not None: debug.update(pre_mix=pre_mix, mix_channel_mean=x.mean((0, 2, 3)))
+        if debug is not None:
+            debug.update(pre_mix=pre_mix, mix_channel_mean=x.mean((0, 2, 3)))
         ds = self.profile.decoder_size
         x = _up(x, (ds, ds))
-        x = self.mixer1(x); x = _up(x, (2 * x.shape[-2], 2 * x.shape[-1]))
-        if debug is not None: debug.update(mix1_channel_mean=x.mean((0, 2, 3)))
-        x = self.mixer2(x); x = _up(x, (2 * x.shape[-2], 2 * x.shape[-1]))
-        if debug is not None: debug.update(mix2_channel_mean=x.mean((0, 2, 3)))
+        x = self.mixer1(x)
+        x = _up(x, (2 * x.shape[-2], 2 * x.shape[-1]))
+        if debug is not None:
+            debug.update(mix1_channel_mean=x.mean((0, 2, 3)))
+        x = self.mixer2(x)
+        x = _up(x, (2 * x.shape[-2], 2 * x.shape[-1]))
+        if debug is not None:
+            debug.update(mix2_channel_mean=x.mean((0, 2, 3)))
         return self.mixer3(x)
 
     def forward(self, query_feats, memory: SupportMemory, drop_shot: Sequence[int] | None = None):
@@ -177,23 +233,29 @@ class DCAMAHead(nn.Module):
 # %% ../nbs/04_teacher.ipynb #c28566d9
 NO_SHOT_LOGIT = -1e4
 
+
 def chunk_shots(shots: Sequence[int], voting: int | None) -> list[list[int]]:
     "Consecutive chunks of `voting` shots (the last may be smaller); one chunk with all shots when voting is None."
     shots = list(shots)
-    if voting is None or voting >= len(shots): return [shots]
-    if voting < 1: raise DataError(f"voting must be >= 1, got {voting}")
-    return [shots[i:i + voting] for i in range(0, len(shots), voting)]
+    if voting is None or voting >= len(shots):
+        return [shots]
+    if voting < 1:
+        raise DataError(f"voting must be >= 1, got {voting}")
+    return [shots[i : i + voting] for i in range(0, len(shots), voting)]
+
 
 def vote(chunk_logits: Sequence[torch.Tensor]) -> torch.Tensor:
     "Combine (B, 2, H, W) logits of chunks: max foreground, and the background of the chunk that gave it."
-    st = torch.stack(list(chunk_logits))                                  # (n, B, 2, H, W)
-    best = st[:, :, 1].argmax(0, keepdim=True)                            # (1, B, H, W)
-    fg = st[:, :, 1].gather(0, best)[0]; bg = st[:, :, 0].gather(0, best)[0]
+    st = torch.stack(list(chunk_logits))  # (n, B, 2, H, W)
+    best = st[:, :, 1].argmax(0, keepdim=True)  # (1, B, H, W)
+    fg = st[:, :, 1].gather(0, best)[0]
+    bg = st[:, :, 0].gather(0, best)[0]
     return torch.stack([bg, fg], 1)
+
 
 def merge_classes(class_logits: Sequence[torch.Tensor]) -> torch.Tensor:
     "(B, 1+C, H, W): channel 0 = background of the strongest class per pixel, channel c = class c's foreground."
-    st = torch.stack(list(class_logits))                                  # (C, B, 2, H, W)
+    st = torch.stack(list(class_logits))  # (C, B, 2, H, W)
     best = st[:, :, 1].argmax(0, keepdim=True)
     bg = st[:, :, 0].gather(0, best)[0]
     return torch.cat([bg[:, None], st[:, :, 1].transpose(0, 1)], 1)
@@ -202,87 +264,125 @@ def merge_classes(class_logits: Sequence[torch.Tensor]) -> torch.Tensor:
 @dataclass
 class SupportSet:
     "Supports encoded once: backbone features per block (K, C, h, w), class-index masks (K, H, W), class names."
+
     feats: list
     masks: torch.Tensor
     classes: list
     backbone: str = ""
     image_size: int = 0
-    memories: dict = field(default_factory=dict)   # (class, chunk) -> SupportMemory, filled on first use
-    stamp: tuple = ()                              # which head weights / precision the memories were built with
-    zero_values: bool = False                      # attend with every mask value set to 0 (see `zeroed`)
+    memories: dict = field(default_factory=dict)  # (class, chunk) -> SupportMemory, filled on first use
+    stamp: tuple = ()  # which head weights / precision the memories were built with
+    zero_values: bool = False  # attend with every mask value set to 0 (see `zeroed`)
 
     @property
-    def k(self) -> int: "Number of support images."; return len(self.masks)
+    def k(self) -> int:
+        "Number of support images."
+        return len(self.masks)
+
     def shots_with(self, c: int) -> list[int]:
         "Support indices containing class `c` (1-based)."
         return [i for i in range(self.k) if bool((self.masks[i] == c).any())]
+
     def zeroed(self) -> SupportSet:
         "The same supports and shots, attending to all-zero mask values: what the teacher answers without them."
         return replace(self, zero_values=True, memories={}, stamp=())
 
+
 class DCAMATeacher(nn.Module):
     "DCAMA few-shot segmenter: a frozen `feature_extractor` and the `model` head (the authors' key layout)."
-    def __init__(self, backbone: str | FrozenBackbone = DEFAULT_BACKBONE, profile: str | Profile = "cpu",
-                 pretrained: bool = True, device=None):
+
+    def __init__(
+        self,
+        backbone: str | FrozenBackbone = DEFAULT_BACKBONE,
+        profile: str | Profile = "cpu",
+        pretrained: bool = True,
+        device=None,
+    ):
         super().__init__()
         self.profile = get_profile(profile)
-        bb = backbone if isinstance(backbone, FrozenBackbone) else make_backbone(backbone, pretrained=pretrained, device="cpu")
+        bb = (
+            backbone
+            if isinstance(backbone, FrozenBackbone)
+            else make_backbone(backbone, pretrained=pretrained, device="cpu")
+        )
         self.feature_extractor = bb
         self.model = DCAMAHead(bb.channels, bb.stage_ends, self.profile)
         self.to(get_device(device))
 
     @property
-    def device(self): return next(self.model.parameters()).device
+    def device(self):
+        return next(self.model.parameters()).device
 
     def features(self, images: torch.Tensor, batch: int = 8, dtype: torch.dtype | None = None) -> list[torch.Tensor]:
         "Float32 block features of images (B, 3, H, W) in [0, 1] at the profile's size; `dtype`: the backbone's."
-        if not images.dtype.is_floating_point: raise DataError(f"images must be float in [0, 1], got {images.dtype} (divide uint8 by 255)")
+        if not images.dtype.is_floating_point:
+            raise DataError(f"images must be float in [0, 1], got {images.dtype} (divide uint8 by 255)")
         lo, hi = float(images.min()), float(images.max())
-        if lo < -1e-3 or hi > 1 + 1e-3: raise DataError(f"images must be in [0, 1], got values in [{lo:.3g}, {hi:.3g}] (divide 0-255 images by 255)")
+        if lo < -1e-3 or hi > 1 + 1e-3:
+            raise DataError(
+                f"images must be in [0, 1], got values in [{lo:.3g}, {hi:.3g}] (divide 0-255 images by 255)"
+            )
         s = self.profile.image_size
         x = resize_image(images.float(), s).to(self.device)
         low = check_precision(dtype or torch.float32, self.device) != torch.float32
-        with torch.autocast(self.device.type, dtype=dtype, enabled=low):   # reduced precision: the backbone only
-            chunks = [self.feature_extractor(x[i:i + batch]) for i in range(0, len(x), batch)]
+        with torch.autocast(self.device.type, dtype=dtype, enabled=low):  # reduced precision: the backbone only
+            chunks = [self.feature_extractor(x[i : i + batch]) for i in range(0, len(x), batch)]
         return [torch.cat(fs).float() for fs in zip(*chunks)]
 
     def prepare(self, support_images, support_masks, classes: Sequence[str] | None = None) -> SupportSet:
         "Run the backbone over the supports once; `support_masks` (K, H, W) class indices (0 background, 255 ignore)."
-        if len(support_images) == 0: raise DataError("empty support set: give at least one support image and mask")
-        if len(support_images) != len(support_masks): raise DataError(f"{len(support_images)} support images but {len(support_masks)} masks")
-        if not torch.is_tensor(support_images):   # a list of images of any sizes: resize each (masks with nearest)
+        if len(support_images) == 0:
+            raise DataError("empty support set: give at least one support image and mask")
+        if len(support_images) != len(support_masks):
+            raise DataError(f"{len(support_images)} support images but {len(support_masks)} masks")
+        if not torch.is_tensor(support_images):  # a list of images of any sizes: resize each (masks with nearest)
             for i, (im, m) in enumerate(zip(support_images, support_masks)):
-                if tuple(im.shape[-2:]) != tuple(m.shape[-2:]): raise DataError(f"support {i}: image {tuple(im.shape[-2:])} and mask {tuple(m.shape[-2:])} differ in size")
+                if tuple(im.shape[-2:]) != tuple(m.shape[-2:]):
+                    raise DataError(
+                        f"support {i}: image {tuple(im.shape[-2:])} and mask {tuple(m.shape[-2:])} differ in size"
+                    )
             s = self.profile.image_size
             support_images = [resize_image(im.float(), s) for im in support_images]
             support_masks = [resize_mask(m, s) for m in support_masks]
         si = torch.stack(list(support_images)) if not torch.is_tensor(support_images) else support_images
         sm = torch.stack(list(support_masks)) if not torch.is_tensor(support_masks) else support_masks
-        if si.shape[-2:] != sm.shape[-2:]: raise DataError(f"support images {tuple(si.shape[-2:])} and masks {tuple(sm.shape[-2:])} differ in size")
+        if si.shape[-2:] != sm.shape[-2:]:
+            raise DataError(f"support images {tuple(si.shape[-2:])} and masks {tuple(sm.shape[-2:])} differ in size")
         vals = sm[sm != IGNORE_INDEX]
         n = int(vals.max()) if vals.numel() else 0
         classes = list(classes) if classes is not None else [f"class {i}" for i in range(1, max(n, 1) + 1)]
-        if n > len(classes): raise DataError(f"support masks hold class {n} but only {len(classes)} classes are named")
+        if n > len(classes):
+            raise DataError(f"support masks hold class {n} but only {len(classes)} classes are named")
         s = self.profile.image_size
         masks = resize_mask(sm, s).long()
-        with torch.no_grad(): feats = self.features(si)
+        with torch.no_grad():
+            feats = self.features(si)
         return SupportSet(feats, masks.to(self.device), classes, self.feature_extractor.name, s)
 
     def memory(self, support: SupportSet, c: int, chunk: Sequence[int]) -> SupportMemory:
         "The support memory of class `c` over the support indices `chunk`; cached while the head's weights do not change."
         if (support.backbone, support.image_size) != (self.feature_extractor.name, self.profile.image_size):
-            raise DataError(f"this support set was prepared for {support.backbone} at {support.image_size} px, not for "
-                            f"{self.feature_extractor.name} at {self.profile.image_size} px: prepare it again")
+            raise DataError(
+                f"this support set was prepared for {support.backbone} at {support.image_size} px, not for "
+                f"{self.feature_extractor.name} at {self.profile.image_size} px: prepare it again"
+            )
         m = support.masks[list(chunk)]
         v = torch.where(m == IGNORE_INDEX, m, (m == c).long()) * (0 if support.zero_values else 1)
         build = lambda: self.model.encode_support([f[list(chunk)] for f in support.feats], v)
-        if self.training or torch.is_grad_enabled(): return build()     # training: fresh, with gradients, never cached
+        if self.training or torch.is_grad_enabled():
+            return build()  # training: fresh, with gradients, never cached
         # parameters' version counters move with every in-place update (optimizer steps, load_state_dict)
-        stamp = (id(self.model), tuple(p._version for p in self.model.DCAMA_blocks.parameters()),
-                 torch.is_autocast_enabled(self.device.type))
-        if support.stamp != stamp: support.memories.clear(); support.stamp = stamp
+        stamp = (
+            id(self.model),
+            tuple(p._version for p in self.model.DCAMA_blocks.parameters()),
+            torch.is_autocast_enabled(self.device.type),
+        )
+        if support.stamp != stamp:
+            support.memories.clear()
+            support.stamp = stamp
         key = (c, tuple(chunk))
-        if key not in support.memories: support.memories[key] = build()
+        if key not in support.memories:
+            support.memories[key] = build()
         return support.memories[key]
 
     def class_logits(self, query_feats, support: SupportSet, voting: int | None = None) -> torch.Tensor:
@@ -292,81 +392,116 @@ class DCAMATeacher(nn.Module):
         per_class = []
         for c in range(1, len(support.classes) + 1):
             shots = support.shots_with(c)
-            if not shots:   # a class without shots can never win a pixel
+            if not shots:  # a class without shots can never win a pixel
                 z = torch.zeros(B, s, s, device=self.device)
-                per_class.append(torch.stack([z, torch.full_like(z, NO_SHOT_LOGIT)], 1)); continue
-            outs = [_up(self.model(query_feats, self.memory(support, c, ch))[0], (s, s)) for ch in chunk_shots(shots, voting)]
+                per_class.append(torch.stack([z, torch.full_like(z, NO_SHOT_LOGIT)], 1))
+                continue
+            outs = [
+                _up(self.model(query_feats, self.memory(support, c, ch))[0], (s, s))
+                for ch in chunk_shots(shots, voting)
+            ]
             per_class.append(vote(outs))
         return merge_classes(per_class)
 
     @torch.no_grad()
-    def predict(self, images, support: SupportSet, voting: int | None = None, batch: int = 4, return_probs: bool = False,
-                dtype: torch.dtype | None = None):
+    def predict(
+        self,
+        images,
+        support: SupportSet,
+        voting: int | None = None,
+        batch: int = 4,
+        return_probs: bool = False,
+        dtype: torch.dtype | None = None,
+    ):
         "Class-index masks (and softmax probabilities) for images (list or (B,3,H,W)), each at its own size."
-        if self.training: raise DataError("predict() runs in eval mode: call teacher.eval() first")
+        if self.training:
+            raise DataError("predict() runs in eval mode: call teacher.eval() first")
         ims = list(images) if isinstance(images, (list, tuple)) or images.ndim == 4 else [images]
         masks, probs = [], []
         for i in range(0, len(ims), batch):
-            chunk = ims[i:i + batch]
+            chunk = ims[i : i + batch]
             s = self.profile.image_size
             x = torch.stack([resize_image(im.float(), s) for im in chunk])
             lg = self.class_logits(self.features(x, dtype=dtype), support, voting)
             for j, im in enumerate(chunk):
-                l_ = F.interpolate(lg[j:j + 1], size=tuple(im.shape[-2:]), mode="bilinear", align_corners=False)[0]
+                l_ = F.interpolate(lg[j : j + 1], size=tuple(im.shape[-2:]), mode="bilinear", align_corners=False)[0]
                 masks.append(l_.argmax(0).cpu())
-                if return_probs: probs.append(l_.softmax(0).cpu())
+                if return_probs:
+                    probs.append(l_.softmax(0).cpu())
         return (masks, probs) if return_probs else masks
 
 # %% ../nbs/04_teacher.ipynb #b888b156
 def native_bf16(device) -> bool:
     "Whether `device` computes in bfloat16 natively: a CUDA GPU that supports it, or a CPU with AVX512-BF16 or AMX."
     dev = torch.device(device)
-    if dev.type == "cuda": return torch.cuda.is_bf16_supported()
-    if dev.type != "cpu": return False
+    if dev.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if dev.type != "cpu":
+        return False
     ask = lambda name: getattr(torch.cpu, name, lambda: False)()
     return ask("_is_avx512_bf16_supported") or ask("_is_amx_tile_supported")
+
 
 def check_precision(dtype: torch.dtype, device) -> torch.dtype:
     "Return `dtype` if `device` runs it natively (float16 on CUDA, bfloat16 where `native_bf16`), else raise."
     dev = torch.device(device)
-    if dtype == torch.float32: return dtype
-    if dev.type == "cuda" and dtype == torch.float16: return dtype
+    if dtype == torch.float32:
+        return dtype
+    if dev.type == "cuda" and dtype == torch.float16:
+        return dtype
     if dtype == torch.bfloat16 and dev.type in ("cuda", "cpu"):
-        if native_bf16(dev): return dtype
-        if dev.type == "cuda": raise DataError("this GPU has no bfloat16 support; use torch.float16")
-        raise DataError(f"this CPU ({torch.backends.cpu.get_cpu_capability()}) has no native bfloat16: reduced precision would be slower; keep float32")
+        if native_bf16(dev):
+            return dtype
+        if dev.type == "cuda":
+            raise DataError("this GPU has no bfloat16 support; use torch.float16")
+        raise DataError(
+            f"this CPU ({torch.backends.cpu.get_cpu_capability()}) has no native bfloat16: reduced precision would be slower; keep float32"
+        )
     raise DataError(f"{dtype} is not supported on {dev.type}")
 
 # %% ../nbs/04_teacher.ipynb #8f151dee
 _REBUILDABLE = re.compile(r"((^|\.)pe\.\d+\.pe|relative_position_index|attn_mask|num_batches_tracked)$")
+
 
 def match_state_dict(model: nn.Module, sd: dict, what: str = "checkpoint") -> dict:
     "Strip a shared `module.`/`model.` prefix and check `sd` against `model` by name and shape; DataError on the first mismatch."
     own = model.state_dict()
     for prefix in ("", "module.", "model."):
         if all(k.startswith(prefix) for k in sd):
-            cand = {k[len(prefix):]: v for k, v in sd.items()}
-            if prefix == "" or len(set(cand) & set(own)) >= len(set(sd) & set(own)): sd = cand
-            if set(sd) & set(own): break
+            cand = {k[len(prefix) :]: v for k, v in sd.items()}
+            if prefix == "" or len(set(cand) & set(own)) >= len(set(sd) & set(own)):
+                sd = cand
+            if set(sd) & set(own):
+                break
     for k, v in sd.items():
         if k not in own:
-            raise DataError(f"{what}: unexpected key {k!r}: a checkpoint for another backbone or configuration "
-                            f"(this model is {getattr(model, 'describe', lambda: type(model).__name__)()})")
+            raise DataError(
+                f"{what}: unexpected key {k!r}: a checkpoint for another backbone or configuration "
+                f"(this model is {getattr(model, 'describe', lambda: type(model).__name__)()})"
+            )
         if tuple(v.shape) != tuple(own[k].shape):
-            raise DataError(f"{what}: key {k!r} has shape {tuple(v.shape)} in the file but {tuple(own[k].shape)} in the model "
-                            "(another backbone, profile or decoder configuration)")
+            raise DataError(
+                f"{what}: key {k!r} has shape {tuple(v.shape)} in the file but {tuple(own[k].shape)} in the model "
+                "(another backbone, profile or decoder configuration)"
+            )
     missing = [k for k in own if k not in sd and not _REBUILDABLE.search(k)]
-    if missing: raise DataError(f"{what}: missing key {missing[0]!r} ({len(missing)} missing): not a complete checkpoint of this model")
+    if missing:
+        raise DataError(
+            f"{what}: missing key {missing[0]!r} ({len(missing)} missing): not a complete checkpoint of this model"
+        )
     return {**{k: v for k, v in own.items() if k not in sd}, **sd}
+
 
 def load_teacher_checkpoint(path, backbone: str = "swin_b", profile="paper", device=None) -> DCAMATeacher:
     "A `DCAMATeacher` for `backbone` with the weights of the checkpoint at `path` (.pt/.pth or .safetensors), loaded strictly."
     teacher = DCAMATeacher(backbone, profile, pretrained=False, device="cpu")
     sd = read_state_dict(path)
-    if isinstance(sd, dict) and "state_dict" in sd and isinstance(sd["state_dict"], dict): sd = sd["state_dict"]
+    if isinstance(sd, dict) and "state_dict" in sd and isinstance(sd["state_dict"], dict):
+        sd = sd["state_dict"]
     teacher.load_state_dict(match_state_dict(teacher, sd, str(path)))
     teacher.feature_extractor.freeze()
     return teacher.to(get_device(device)).eval()
+
 
 DCAMATeacher.describe = lambda self: f"DCAMATeacher({self.feature_extractor.name}, profile {self.profile.name!r})"
 DCAMATeacher.from_checkpoint = staticmethod(load_teacher_checkpoint)
@@ -375,7 +510,9 @@ DCAMATeacher.from_checkpoint = staticmethod(load_teacher_checkpoint)
 def set_dropout(head, pe: float | None = None, attention: float | None = None):
     "Set a DCAMA head's positional-encoding and attention dropout (None leaves one as it is); returns the head."
     if pe is not None:
-        for enc in head.pe: enc.dropout.p = pe
+        for enc in head.pe:
+            enc.dropout.p = pe
     if attention is not None:
-        for blk in head.DCAMA_blocks: blk.dropout = attention
+        for blk in head.DCAMA_blocks:
+            blk.dropout = attention
     return head
