@@ -213,7 +213,7 @@ def fit(
             continue  # nothing to learn from at this step
         if not math.isfinite(total):
             raise FloatingPointError(
-                f"non-finite loss at step {step}: lower the learning rate (now {lr}) " "or check the images and masks"
+                f"non-finite loss at step {step}: lower the learning rate (now {lr}) or check the images and masks"
             )
         opt.step()
         run.history["loss"].append(total)

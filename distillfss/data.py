@@ -284,8 +284,7 @@ def read_classes(root) -> list[str]:
         )
     if names[0].lower() in ("background", "bg", "_background_"):
         raise DataError(
-            f"{p}: line 1 is {names[0]!r}, but line i names mask value i and 0 is always background; "
-            "remove that line"
+            f"{p}: line 1 is {names[0]!r}, but line i names mask value i and 0 is always background; remove that line"
         )
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:

@@ -94,7 +94,7 @@ def extract(archive, dest) -> Path:
         free = shutil.disk_usage(anchor).free
         if need > free:
             raise DataError(
-                f"{archive}: unpacks to {need:,} bytes, but {free:,} are free in {anchor}; " "nothing extracted"
+                f"{archive}: unpacks to {need:,} bytes, but {free:,} are free in {anchor}; nothing extracted"
             )
         tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=anchor))  # a failure half-way leaves nothing behind
         try:
