@@ -21,7 +21,7 @@ __all__ = ['ClassDistiller', 'Student']
 
 # %% ../nbs/06_student.ipynb #bb15e868
 class ClassDistiller(nn.Module):
-    "One class's distiller: per (stage, width) a Conv3x3(C, C) + ReLU + Conv1x1(C, 1), shared by the blocks of that stage and width."
+    "One class's distiller: per (stage, width), a Conv3x3(C, C) + ReLU + Conv1x1(C, 1) shared by its blocks."
 
     def __init__(self, head: DCAMAHead, channels: Sequence[int]):
         super().__init__()
@@ -107,7 +107,7 @@ class Student(nn.Module):
 
     @torch.no_grad()
     def predict(self, images, batch: int = 4, return_probs: bool = False):
-        "Class-index masks (and softmax probabilities) for images (a list, or a (B, 3, H, W) tensor), each at its own size."
+        "Class-index masks (and softmax probabilities) of images (list or (B, 3, H, W) tensor), each at its own size."
         was = self.training
         self.eval()
         ims = list(images) if isinstance(images, (list, tuple)) or images.ndim == 4 else [images]
