@@ -14,18 +14,17 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import timm
-from safetensors.torch import load_file
 from torchvision.models import mobilenet_v2
 
+from .checkpoints import WeightsError, read_state_dict
 from .core import DataError, IMAGENET_MEAN, IMAGENET_STD, IGNORE_INDEX, fit, get_device, normalize, set_seed
 from .data import resize_image, resize_mask
 
 # %% auto #0
 __all__ = ['PROFILES', 'WEIGHT_SOURCES', 'BACKBONES', 'DEFAULT_BACKBONE', 'Profile', 'get_profile', 'FrozenBackbone',
            'ResNet50Blocks', 'window_partition', 'window_reverse', 'shift_mask', 'WindowAttention', 'SwinBlock',
-           'PatchMerging', 'SwinBlocks', 'WeightsError', 'EfficientNetLite0Blocks', 'MobileNetV2Blocks',
-           'read_state_dict', 'weights_file', 'download_weights', 'load_pretrained', 'backbone', 'stage_features',
-           'LinearProbe', 'linear_probe']
+           'PatchMerging', 'SwinBlocks', 'EfficientNetLite0Blocks', 'MobileNetV2Blocks', 'weights_file',
+           'download_weights', 'load_pretrained', 'backbone', 'stage_features', 'LinearProbe', 'linear_probe']
 
 # %% ../nbs/03_backbones.ipynb #34f8812a
 @dataclass(frozen=True)
@@ -298,10 +297,6 @@ class SwinBlocks(FrozenBackbone):
         return feats
 
 # %% ../nbs/03_backbones.ipynb #02b00458
-class WeightsError(RuntimeError):
-    "Pretrained weights are missing or cannot be fetched; the message says what to install or download."
-
-
 class EfficientNetLite0Blocks(FrozenBackbone):
     "timm's EfficientNet-Lite0 returning its 15 blocks of stride 4 to 32."
 
@@ -369,35 +364,6 @@ WEIGHT_SOURCES = {
         key="model",
     ),
 }
-
-
-def _is_safetensors(path: Path) -> bool:
-    "safetensors files start with an 8-byte header length, then a JSON header (whatever the file is called)."
-    with open(path, "rb") as f:
-        head = f.read(9)
-    return len(head) == 9 and head[8:9] == b"{"
-
-
-def read_state_dict(path) -> dict:
-    "Tensors of a checkpoint file, safely: safetensors (recognised by content), or torch.load with weights_only=True."
-    path = Path(path)
-    if not path.exists():
-        raise WeightsError(f"{path}: checkpoint not found")
-    try:
-        if _is_safetensors(path):
-            sd = load_file(str(path))
-        else:
-            sd = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise WeightsError(f"{path}: cannot read checkpoint ({type(e).__name__}: {e})") from e
-    for key in ("state_dict", "model"):  # training scripts often wrap the tensors: {"model": {...}, "epoch": 3}
-        if isinstance(sd, dict) and isinstance(sd.get(key), dict) and all(torch.is_tensor(v) for v in sd[key].values()):
-            sd = sd[key]
-    if not isinstance(sd, dict) or not sd or not all(isinstance(k, str) and torch.is_tensor(v) for k, v in sd.items()):
-        raise WeightsError(
-            f"{path}: not a checkpoint (expected a mapping of names to tensors, got {type(sd).__name__})"
-        )
-    return sd
 
 
 def weights_file(name: str) -> Path:

@@ -31,8 +31,8 @@ from .data import resize_image, support_cycle
 from .teacher import set_dropout
 
 # %% auto #0
-__all__ = ['STUDENT_FORMAT', 'seg_loss', 'coarse_mse', 'episode_losses', 'cycling_queries', 'teacher_targets', 'batch_losses',
-           'distill_student', 'distill', 'distill_class', 'save_student', 'load_student', 'export_student']
+__all__ = ['seg_loss', 'coarse_mse', 'episode_losses', 'cycling_queries', 'teacher_targets', 'batch_losses', 'distill_student',
+           'distill', 'distill_class', 'export_student']
 
 # %% ../nbs/07_distill.ipynb #2d6db225
 def seg_loss(logits: torch.Tensor, target: torch.Tensor, kind: str = "balanced", gamma: float = 2.0) -> torch.Tensor:
@@ -363,140 +363,6 @@ def distill_class(
         raise
     student.history = hist
     return student
-
-# %% ../nbs/07_distill.ipynb #886b5b5c
-STUDENT_FORMAT = 1
-
-
-def _non_finite(tensors: dict) -> list[str]:
-    return [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
-
-
-def save_student(student: Student, path, overwrite: bool = True) -> Path:
-    "Write `student` (decoder + distillers, metadata) to one safetensors file, completely or not at all."
-    import distillfss
-    from safetensors import SafetensorError
-    from safetensors.torch import save_file
-    from distillfss.backbones import WeightsError
-
-    path = check_output(path, overwrite, present_ok=True)  # one there now is kept, never replaced
-    bb = student.feature_extractor
-    meta = dict(
-        format=str(STUDENT_FORMAT),
-        kind="distillfss-student",
-        backbone=bb.name,
-        profile=student.profile.name,
-        image_size=str(student.profile.image_size),
-        classes=json.dumps(student.classes),
-        normalisation=json.dumps(dict(mean=list(map(float, bb.mean)), std=list(map(float, bb.std)))),
-        distillfss=distillfss.__version__,
-    )
-    sd = {
-        k: v.detach().cpu().contiguous()
-        for k, v in student.state_dict().items()
-        if not k.startswith("feature_extractor.")
-    }
-    if bad := _non_finite(sd):
-        raise WeightsError(f"{path}: not written: the student's {bad[0]} holds NaN or infinite values")
-    with output_file(path, overwrite) as tmp:
-        try:
-            save_file(sd, str(tmp), metadata=meta)
-        except SafetensorError as e:  # its own I/O errors: report them as such
-            raise OSError(str(e).splitlines()[0].split(" at path ")[0]) from None
-    return path
-
-
-def _student_meta(path: Path, meta: dict) -> dict:
-    "Backbone, profile and classes from a student file's metadata; a `WeightsError` naming the file if any is wrong."
-    from distillfss.backbones import WeightsError, BACKBONES, PROFILES
-
-    def bad(msg):
-        return WeightsError(f"{path}: {msg}")
-
-    if meta.get("kind") != "distillfss-student":
-        raise bad("not a distillfss student file (no kind=distillfss-student in its metadata)")
-    try:
-        fmt = int(meta.get("format", "0"))
-    except ValueError:
-        raise bad(f"damaged metadata: format {meta['format'][:40]!r} is not a number") from None
-    if fmt > STUDENT_FORMAT:
-        raise bad(f"student format {fmt} is newer than this library reads ({STUDENT_FORMAT}); upgrade distillfss")
-    if missing := [k for k in ("backbone", "profile", "classes") if k not in meta]:
-        raise bad(f"damaged metadata: no {missing}")
-    try:
-        classes = json.loads(meta["classes"])
-    except json.JSONDecodeError as e:
-        raise bad(f"damaged metadata: classes is not valid JSON ({e.msg})") from None
-    if not (
-        isinstance(classes, list)
-        and classes
-        and all(isinstance(c, str) and c.strip() for c in classes)
-        and len(set(classes)) == len(classes)
-    ):
-        raise bad(f"damaged metadata: classes must be a list of distinct names, got {meta['classes'][:60]}")
-    if meta["backbone"] not in BACKBONES:
-        raise bad(f"unknown backbone {meta['backbone'][:40]!r} (known: {list(BACKBONES)})")
-    if meta["profile"] not in PROFILES:
-        raise bad(f"unknown profile {meta['profile'][:40]!r} (known: {list(PROFILES)})")
-    return dict(backbone=meta["backbone"], profile=meta["profile"], classes=classes)
-
-
-def _backbone_on_disk(path: Path, name: str):
-    "Refuse, naming the student file, a backbone whose ImageNet weights are not on this machine (no silent download)."
-    from urllib.parse import urlparse
-    from distillfss.backbones import WEIGHT_SOURCES, WeightsError, weights_file
-
-    src = WEIGHT_SOURCES[name]
-    if "package" in src:
-        try:
-            weights_file(name)
-        except WeightsError as e:
-            raise WeightsError(f"{path}: a student for backbone {e}") from None
-        return
-    cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(src["url"]).path).name
-    if not cached.exists():
-        offline = [n for n, s in WEIGHT_SOURCES.items() if "package" in s]
-        raise WeightsError(
-            f"{path}: a student for backbone {name}, whose ImageNet weights are not on this machine; "
-            f"download {src['url']} into {cached.parent}, or use a student of {' or '.join(offline)}"
-        )
-
-
-def load_student(path, backbone: str | None = None, device=None) -> Student:
-    "Load a student saved by `save_student`; `backbone`, if given, must match the file's. Every check names the file."
-    from distillfss.backbones import backbone as make_backbone, WeightsError, get_profile
-    from distillfss.teacher import DCAMAHead
-    from distillfss.meta import read_weights
-
-    path = Path(path)
-    if path.is_dir():
-        raise WeightsError(f"{path}: is a folder, not a student file")
-    dev = get_device(device)
-    sd, meta = read_weights(path, "student")
-    m = _student_meta(path, meta)
-    if backbone is not None and backbone != m["backbone"]:
-        raise WeightsError(f"{path}: a student for backbone {m['backbone']}, not {backbone}")
-    if bad := _non_finite(sd):
-        raise WeightsError(f"{path}: damaged: {bad[0]} holds NaN or infinite values; distil the student again")
-    _backbone_on_disk(path, m["backbone"])
-    bb = make_backbone(m["backbone"], device="cpu")
-    prof = get_profile(m["profile"])
-    st = Student(bb, DCAMAHead(bb.channels, bb.stage_ends, prof), m["classes"], prof)
-    own = {k: v for k, v in st.state_dict().items() if not k.startswith("feature_extractor.")}
-    if set(sd) != set(own):
-        extra, missing = sorted(set(sd) - set(own)), sorted(set(own) - set(sd))
-        raise WeightsError(
-            f"{path}: tensors do not match a {m['backbone']} student with {len(m['classes'])} classes "
-            f"(unexpected {extra[:2]}, missing {missing[:2]})"
-        )
-    for k, v in own.items():
-        if sd[k].shape != v.shape:
-            raise WeightsError(
-                f"{path}: tensor {k} has shape {tuple(sd[k].shape)}, a {m['backbone']} student at "
-                f"profile {m['profile']} needs {tuple(v.shape)}"
-            )
-    st.load_state_dict(sd, strict=False)
-    return st.to(dev).eval()
 
 # %% ../nbs/07_distill.ipynb #8f5650df
 class _StudentGraph(nn.Module):

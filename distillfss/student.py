@@ -4,20 +4,27 @@
 
 # %% ../nbs/06_student.ipynb #560e50f4
 from __future__ import annotations
-import copy
+import copy, json
+from pathlib import Path
+from urllib.parse import urlparse
 from typing import Sequence
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 
-from .core import DataError, get_device
+import distillfss
+
+from .checkpoints import WeightsError, read_weights, write_weights
+from .core import DataError, check_output, get_device
 from .data import resize_image
-from .backbones import FrozenBackbone, get_profile
+from .backbones import BACKBONES, PROFILES, WEIGHT_SOURCES, FrozenBackbone, get_profile, weights_file
+from .backbones import backbone as make_backbone
 from .teacher import DCAMAHead, DCAMATeacher, merge_classes, _up
 
 # %% auto #0
-__all__ = ['ClassDistiller', 'Student']
+__all__ = ['STUDENT_FORMAT', 'ClassDistiller', 'Student']
 
 # %% ../nbs/06_student.ipynb #bb15e868
 class ClassDistiller(nn.Module):
@@ -125,3 +132,108 @@ class Student(nn.Module):
                     probs.append(l_.softmax(0).cpu())
         self.train(was)
         return (masks, probs) if return_probs else masks
+
+# %% ../nbs/06_student.ipynb #77e12b83
+STUDENT_FORMAT = 1  # the version of the student file; a newer one is refused with a message
+
+
+def _student_meta(path: Path, meta: dict) -> dict:
+    "Backbone, profile and classes from a student file's metadata; a `WeightsError` naming the file if any is wrong."
+    def bad(msg):
+        return WeightsError(f"{path}: {msg}")
+
+    if meta.get("kind") != "distillfss-student":
+        raise bad("not a distillfss student file (no kind=distillfss-student in its metadata)")
+    try:
+        fmt = int(meta.get("format", "0"))
+    except ValueError:
+        raise bad(f"damaged metadata: format {meta['format'][:40]!r} is not a number") from None
+    if fmt > STUDENT_FORMAT:
+        raise bad(f"student format {fmt} is newer than this library reads ({STUDENT_FORMAT}); upgrade distillfss")
+    if missing := [k for k in ("backbone", "profile", "classes") if k not in meta]:
+        raise bad(f"damaged metadata: no {missing}")
+    try:
+        classes = json.loads(meta["classes"])
+    except json.JSONDecodeError as e:
+        raise bad(f"damaged metadata: classes is not valid JSON ({e.msg})") from None
+    if not (
+        isinstance(classes, list)
+        and classes
+        and all(isinstance(c, str) and c.strip() for c in classes)
+        and len(set(classes)) == len(classes)
+    ):
+        raise bad(f"damaged metadata: classes must be a list of distinct names, got {meta['classes'][:60]}")
+    if meta["backbone"] not in BACKBONES:
+        raise bad(f"unknown backbone {meta['backbone'][:40]!r} (known: {list(BACKBONES)})")
+    if meta["profile"] not in PROFILES:
+        raise bad(f"unknown profile {meta['profile'][:40]!r} (known: {list(PROFILES)})")
+    return dict(backbone=meta["backbone"], profile=meta["profile"], classes=classes)
+
+
+def _backbone_on_disk(path: Path, name: str):
+    "Refuse, naming the student file, a backbone whose ImageNet weights are not on this machine (no silent download)."
+    src = WEIGHT_SOURCES[name]
+    if "package" in src:
+        try:
+            weights_file(name)
+        except WeightsError as e:
+            raise WeightsError(f"{path}: a student for backbone {e}") from None
+        return
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(src["url"]).path).name
+    if not cached.exists():
+        offline = [n for n, s in WEIGHT_SOURCES.items() if "package" in s]
+        raise WeightsError(
+            f"{path}: a student for backbone {name}, whose ImageNet weights are not on this machine; "
+            f"download {src['url']} into {cached.parent}, or use a student of {' or '.join(offline)}"
+        )
+
+
+@patch
+def save(self: Student, path, overwrite: bool = True) -> Path:
+    "Write the student (decoder + distillers, and what it is in the metadata) to one safetensors file."
+    path = check_output(path, overwrite, present_ok=True)  # one there now is kept, never replaced
+    bb = self.feature_extractor
+    meta = dict(
+        format=STUDENT_FORMAT,
+        kind="distillfss-student",
+        backbone=bb.name,
+        profile=self.profile.name,
+        image_size=self.profile.image_size,
+        classes=json.dumps(self.classes),
+        normalisation=json.dumps(dict(mean=list(map(float, bb.mean)), std=list(map(float, bb.std)))),
+        distillfss=distillfss.__version__,
+    )
+    sd = {k: v for k, v in self.state_dict().items() if not k.startswith("feature_extractor.")}
+    return write_weights(path, sd, meta, overwrite)
+
+
+@patch(cls_method=True)
+def load(cls: Student, path, backbone: str | None = None, device=None) -> Student:
+    "A student from a file written by `Student.save`; `backbone`, if given, must match. Every check names the file."
+    path = Path(path)
+    dev = get_device(device)
+    sd, meta = read_weights(path, "student")
+    m = _student_meta(path, meta)
+    if backbone is not None and backbone != m["backbone"]:
+        raise WeightsError(f"{path}: a student for backbone {m['backbone']}, not {backbone}")
+    if bad := [k for k, v in sd.items() if v.is_floating_point() and not torch.isfinite(v).all()]:
+        raise WeightsError(f"{path}: damaged: {bad[0]} holds NaN or infinite values; distil the student again")
+    _backbone_on_disk(path, m["backbone"])
+    bb = make_backbone(m["backbone"], device="cpu")
+    prof = get_profile(m["profile"])
+    st = cls(bb, DCAMAHead(bb.channels, bb.stage_ends, prof), m["classes"], prof)
+    own = {k: v for k, v in st.state_dict().items() if not k.startswith("feature_extractor.")}
+    if set(sd) != set(own):
+        extra, missing = sorted(set(sd) - set(own)), sorted(set(own) - set(sd))
+        raise WeightsError(
+            f"{path}: tensors do not match a {m['backbone']} student with {len(m['classes'])} classes "
+            f"(unexpected {extra[:2]}, missing {missing[:2]})"
+        )
+    for k, v in own.items():
+        if sd[k].shape != v.shape:
+            raise WeightsError(
+                f"{path}: tensor {k} has shape {tuple(sd[k].shape)}, a {m['backbone']} student at "
+                f"profile {m['profile']} needs {tuple(v.shape)}"
+            )
+    st.load_state_dict(sd, strict=False)
+    return st.to(dev).eval()
