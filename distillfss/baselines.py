@@ -11,9 +11,9 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .core import DataError, fit, set_seed
-from .data import load_domain, list_domains, split_support_test
-from .distill import seg_loss, binary_target, cycling_queries, teacher_targets, _Cycler
+from .core import DataError, binary_mask, fit, set_seed
+from .data import load_domain, list_domains, split_support_test, support_cycle
+from .distill import seg_loss, cycling_queries, teacher_targets
 from .teacher import set_dropout
 
 # %% auto #0
@@ -48,15 +48,15 @@ def transfer(
     if not classes:
         raise DataError("Transfer has no episode to train on: a class needs pixels in at least two support images")
     targets = {c: (None if train_attention else teacher_targets(head, feats, masks, idx, c, batch)) for c in classes}
-    cyc = _Cycler({c: cycling_queries(masks, idx, c) for c in classes}, batch, rng)
+    cyc = {c: support_cycle(cycling_queries(masks, idx, c), batch, rng) for c in classes}
 
     def step_loss(step):
         for c in classes:  # one class's graph at a time; the step's loss is the mean over classes
-            q = cyc.next(c) or cyc.cycle[c]
-            y = binary_target(masks[q], c)
+            q = next(cyc[c])
+            y = binary_mask(masks[q], c)
             qf = [f[q] for f in feats]
             if targets[c] is None:
-                logits = head(qf, head.encode_support(feats, binary_target(masks, c)), drop_shot=q)[0]
+                logits = head(qf, head.encode_support(feats, binary_mask(masks, c)), drop_shot=q)[0]
             else:
                 logits = head.decode([t[[targets[c]["queries"].index(b) for b in q]] for t in targets[c]["coarse"]], qf)
             yield seg_loss(logits, y, loss) / len(classes)

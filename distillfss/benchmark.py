@@ -19,7 +19,7 @@ from .data import FolderDataset, load_domain, list_domains, data_samples_path, s
 from .metrics import evaluate, summary, PAPER_SIZE
 from .backbones import DEFAULT_BACKBONE, LinearProbe, get_profile, linear_probe, stage_features
 from .student import Student
-from .teacher import DCAMATeacher, load_teacher_checkpoint
+from .teacher import DCAMATeacher
 from .distill import distill_student
 from .baselines import transfer
 from .meta import meta_teacher
@@ -152,7 +152,7 @@ def check_methods(methods: Sequence[str]) -> list[str]:
 def load_benchmark_teacher(backbone: str | None = None, profile: str = "cpu", teacher_checkpoint=None, device=None):
     "The teacher a benchmark uses: the shipped meta-trained head of `backbone`, or the weights of `teacher_checkpoint`."
     if teacher_checkpoint:
-        return load_teacher_checkpoint(teacher_checkpoint, backbone or "swin_b", profile, device)
+        return DCAMATeacher.from_checkpoint(teacher_checkpoint, backbone or "swin_b", profile, device)
     return meta_teacher(backbone, profile, device)
 
 

@@ -15,8 +15,10 @@ import torch.nn.functional as F
 from PIL import Image
 
 from .core import DataError, IGNORE_INDEX
-from .data import FolderDataset, IoUAccumulator
-from .backbones import BACKBONES, WeightsError, backbone
+from .data import FolderDataset
+from .metrics import IoUAccumulator
+from .backbones import BACKBONES, backbone
+from .checkpoints import WeightsError
 from .teacher import DCAMAHead, attention, attention_explicit
 from .student import ClassDistiller
 from .distill import seg_loss

@@ -29,7 +29,7 @@ from distillfss.benchmark import (
     open_dataset,
     support_pairs,
 )
-from .distill import load_student
+from .student import Student
 
 # %% auto #0
 __all__ = ['SHOWN', 'DomainModels', 'fit_domain', 'threshold_mask', 'image_iou', 'explore_figure', 'fig_png', 'domain_class_iou',
@@ -85,7 +85,7 @@ class DomainModels:
     def set_student(self, student) -> "DomainModels":
         "Use a trained `Student` (or the path of a student file) as the refine student instead of distilling one."
         if not hasattr(student, "distillers"):
-            student = load_student(student, self.teacher.feature_extractor.name, self.teacher.device)
+            student = Student.load(student, self.teacher.feature_extractor.name, self.teacher.device)
         if list(student.classes) != self.classes:
             raise DataError(f"the student's classes {student.classes} are not domain {self.name}'s {self.classes}")
         self.fitted["student_refine"] = Fitted("student_refine", student.eval().predict, student, 0, self.seed)

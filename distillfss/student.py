@@ -139,6 +139,7 @@ STUDENT_FORMAT = 1  # the version of the student file; a newer one is refused wi
 
 def _student_meta(path: Path, meta: dict) -> dict:
     "Backbone, profile and classes from a student file's metadata; a `WeightsError` naming the file if any is wrong."
+
     def bad(msg):
         return WeightsError(f"{path}: {msg}")
 
