@@ -13,7 +13,6 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-import timm
 from torchvision.models import mobilenet_v2
 
 from .checkpoints import WeightsError, read_state_dict
@@ -307,6 +306,8 @@ class EfficientNetLite0Blocks(FrozenBackbone):
 
     def __init__(self):
         super().__init__()
+        import timm  # local: timm adds 34 MB to every process; only this backbone needs it
+
         self.net = timm.create_model("efficientnet_lite0", pretrained=False)
         self.freeze()
 

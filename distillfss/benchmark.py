@@ -14,7 +14,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 from tqdm.auto import tqdm
 
-from .core import DataError, get_device, set_seed, time_fn, peak_memory_mb
+from .core import DataError, get_device, set_seed, time_fn, peak_memory_mb, read_results, write_results
 from .data import FolderDataset, load_domain, list_domains, data_samples_path, split_support_test
 from .metrics import evaluate, summary, PAPER_SIZE
 from .backbones import DEFAULT_BACKBONE, LinearProbe, get_profile, linear_probe, stage_features
@@ -28,8 +28,8 @@ from .datasets import BENCHMARKS, paper_results, paper_split
 # %% auto #0
 __all__ = ['METHODS', 'ROW_KEYS', 'SPEED_METHODS', 'PAPER_NAMES', 'open_dataset', 'make_split', 'Fitting', 'Fitted', 'Method',
            'check_methods', 'load_benchmark_teacher', 'support_pairs', 'fit_method', 'score_fitted', 'run_method',
-           'write_results', 'read_results', 'run_benchmark', 'aggregate', 'speed_benchmark', 'results_table',
-           'plot_results', 'plot_speed', 'plot_quality_vs_latency', 'paper_recipes', 'run_recipe', 'paper_table']
+           'run_benchmark', 'aggregate', 'speed_benchmark', 'results_table', 'plot_results', 'plot_speed',
+           'plot_quality_vs_latency', 'paper_recipes', 'run_recipe', 'paper_table']
 
 # %% ../nbs/10_benchmark.ipynb #1eb1684a
 def open_dataset(dataset) -> FolderDataset:
@@ -241,43 +241,6 @@ def run_method(
 
 # %% ../nbs/10_benchmark.ipynb #c51a4a53
 ROW_KEYS = ("dataset", "method", "k", "seed", "backbone")
-_CSV_SKIP = ("confusion", "support", "per_class")
-
-
-def write_results(rows: list[dict], out) -> Path:
-    "Write `rows` to `out`.json (everything) and `out`.csv (one line per row, per-class IoUs as `iou_<class>` columns)."
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    base = out.with_suffix("") if out.suffix in (".json", ".csv") else out
-    tmp = base.with_suffix(".json.part")  # write, then rename: a crash never leaves half a results file
-    tmp.write_text(json.dumps(dict(rows=rows, torch=torch.__version__), indent=1) + "\n")
-    tmp.replace(base.with_suffix(".json"))
-    flat = [
-        {
-            **{k: v for k, v in r.items() if k not in _CSV_SKIP},
-            **{f"iou_{c}": v for c, v in r.get("per_class", {}).items()},
-        }
-        for r in rows
-    ]
-    cols = list(dict.fromkeys(c for r in flat for c in r))
-    with open(base.with_suffix(".csv"), "w", newline="") as f:
-        w = csv.DictWriter(f, cols)
-        w.writeheader()
-        w.writerows(flat)
-    return base.with_suffix(".json")
-
-
-def read_results(path) -> list[dict]:
-    "Rows from a results JSON written by `write_results`."
-    p = Path(path)
-    if not p.exists():
-        raise DataError(f"{p}: no results file")
-    try:
-        return json.loads(p.read_text())["rows"]
-    except (ValueError, KeyError) as e:
-        raise DataError(f"{p}: not a results file ({e})") from None
-
-
 def run_benchmark(
     datasets: Sequence,
     methods: Sequence[str] = ("teacher", "transfer", "probe", "student_refine"),

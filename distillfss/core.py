@@ -9,11 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from matplotlib.patches import Patch
 from torch.utils.benchmark import Timer
 from tqdm.auto import tqdm
 
@@ -540,6 +538,9 @@ def show_masks(
     title: str | None = None,
 ):
     "Grid of overlays of `masks` on `images` (None: image only); `legend` names the classes. Returns the figure."
+    import matplotlib.pyplot as plt  # local: pyplot adds 25 MB to every process, and peak_memory_mb measures fresh ones
+    from matplotlib.patches import Patch
+
     n = len(images)
     if n == 0 or len(masks) != n:
         raise DataError(f"show_masks: {n} images and {len(masks)} masks (need the same, at least one)")

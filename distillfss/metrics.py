@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
@@ -153,6 +152,8 @@ def confusion_table(acc, normalize: bool = True) -> np.ndarray:
 # %% ../nbs/09_metrics.ipynb #c3c00867
 def plot_confusion(acc, classes: Sequence[str] | None = None, ax=None, title: str = ""):
     "Row-normalised confusion matrix as a labelled heat map (truth rows, predicted columns)."
+    import matplotlib.pyplot as plt  # local: pyplot adds 25 MB to every process, and peak_memory_mb measures fresh ones
+
     a = _acc(acc)
     cm = confusion_table(a)
     names = ["background", *(classes or [f"class {i}" for i in range(1, a.n_classes + 1)])]
