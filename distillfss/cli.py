@@ -464,13 +464,13 @@ def predict(
     dev = _device(device)
     files = _images(Path(images))
     out_p = Path(out)
-    targets = [(out_p / "masks" / f"{f.stem}.png", out_p / "overlays" / f"{f.stem}.png") for f in files]
-    for t in [out_p / "classes.txt"] + [t for pair in targets for t in pair]:
+    written = [(out_p / "masks" / f"{f.stem}.png", out_p / "overlays" / f"{f.stem}.png") for f in files]
+    for t in [out_p / "classes.txt"] + [t for pair in written for t in pair]:
         check_output(t, overwrite)
     st = distillation.load_student(student, device=dev)
     ims = [read_image(f) for f in files]  # every image readable before anything is written
     counts = np.zeros(len(st.classes) + 1, np.int64)
-    for f, im, (mf, of) in zip(files, tqdm(ims, desc="predicting"), targets):
+    for f, im, (mf, of) in zip(files, tqdm(ims, desc="predicting"), written):
         m = st.predict([im])[0]
         with output_file(mf, overwrite) as t:
             Image.fromarray(m.numpy().astype(np.uint8)).save(t, format="PNG")
