@@ -241,6 +241,8 @@ def run_method(
 
 # %% ../nbs/10_benchmark.ipynb #c51a4a53
 ROW_KEYS = ("dataset", "method", "k", "seed", "backbone")
+
+
 def run_benchmark(
     datasets: Sequence,
     methods: Sequence[str] = ("teacher", "transfer", "probe", "student_refine"),
