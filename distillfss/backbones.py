@@ -4,10 +4,9 @@
 
 # %% ../nbs/03_backbones.ipynb #7f604e0c
 from __future__ import annotations
-import importlib.util, os, math, urllib.error
-from dataclasses import dataclass, field, asdict, replace
+import importlib.util, os, urllib.error
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch

@@ -4,15 +4,13 @@
 
 # %% ../nbs/08_baselines.ipynb #984f2cf6
 from __future__ import annotations
-import copy, json
-from pathlib import Path
+import copy
 from typing import Sequence
 
 import numpy as np
-import torch
 
 from .core import DataError, binary_mask, fit, set_seed
-from .data import load_domain, list_domains, split_support_test, support_cycle
+from .data import split_support_test, support_cycle
 from .distill import seg_loss, cycling_queries, teacher_targets
 from .teacher import set_dropout
 

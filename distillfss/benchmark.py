@@ -4,8 +4,8 @@
 
 # %% ../nbs/10_benchmark.ipynb #b63f9659
 from __future__ import annotations
-import csv, json, time
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -15,7 +15,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from tqdm.auto import tqdm
 
 from .core import DataError, get_device, set_seed, time_fn, peak_memory_mb, read_results, write_results
-from .data import FolderDataset, load_domain, list_domains, data_samples_path, split_support_test
+from .data import FolderDataset, load_domain, list_domains, split_support_test
 from .metrics import evaluate, summary, PAPER_SIZE
 from .backbones import DEFAULT_BACKBONE, LinearProbe, get_profile, linear_probe, stage_features
 from .student import Student

@@ -177,20 +177,25 @@ def _latency_row(speed: list[dict], method: str, ks: list[int]) -> dict:
     return dict(method=method, **{f"k={k}": f"{at[k]['ms']:.0f} ms ({at[k]['x']:.1f}x)" for k in ks})
 
 
+_COLUMNS = dict(  # a demo table's column -> the key of a benchmark row
+    domain="dataset",
+    method="method",
+    mIoU="miou",
+    FB_IoU="fb_iou",
+    fit_s="fit_s",
+    ms_per_image="ms_per_test_image",
+    test_images="test",
+)
+
+
+def _quality_rows(rows: list[dict], *columns: str) -> list[dict]:
+    "Benchmark rows as the demo's table rows, with `columns` (names of `_COLUMNS`) in that order."
+    return [{col: r[_COLUMNS[col]] for col in columns} for r in rows]
+
+
 def _report(rows, speed, settings, domains_info, figures) -> str:
     "The markdown report of a demo run."
-    q = [
-        dict(
-            domain=r["dataset"],
-            method=r["method"],
-            mIoU=r["miou"],
-            FB_IoU=r["fb_iou"],
-            fit_s=r["fit_s"],
-            ms_per_image=r["ms_per_test_image"],
-            test_images=r["test"],
-        )
-        for r in rows
-    ]
+    q = _quality_rows(rows, "domain", "method", "mIoU", "FB_IoU", "fit_s", "ms_per_image", "test_images")
     mean = {m: np.mean([r["miou"] or 0 for r in rows if r["method"] == m] or [0]) for m in SHOWN}
     ks = sorted({r["k"] for r in speed})
     lat = [_latency_row(speed, m, ks) for m in dict.fromkeys(r["method"] for r in speed)]
@@ -354,20 +359,7 @@ def demo(
     )
     with output_file(out_p / "report.md", overwrite) as t:
         t.write_text(_report(rows, speed, settings, info, figures))
-    say(
-        markdown_table(
-            [
-                dict(
-                    domain=r["dataset"],
-                    method=r["method"],
-                    mIoU=r["miou"],
-                    fit_s=r["fit_s"],
-                    ms_per_image=r["ms_per_test_image"],
-                )
-                for r in rows
-            ]
-        )
-    )
+    say(markdown_table(_quality_rows(rows, "domain", "method", "mIoU", "fit_s", "ms_per_image")))
     say(f"\ndone in {settings['seconds']:.0f} s: report in {out_p / 'report.md'}")
     return dict(rows=rows, speed=speed, settings=settings, out=out_p)
 

@@ -11,7 +11,6 @@ from typing import Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch.utils.benchmark import Timer
 from tqdm.auto import tqdm
 

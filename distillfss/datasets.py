@@ -5,7 +5,7 @@
 # %% ../nbs/02_benchmarks.ipynb #3c2ccaed
 from __future__ import annotations
 import csv, io, json, math, os, pickle, shutil, tarfile, tempfile, zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -15,7 +15,7 @@ from PIL import Image
 from skimage.draw import polygon
 from tqdm.auto import tqdm
 
-from .core import DataError, binary_mask, check_mask, download_file
+from .core import DataError, IGNORE_INDEX, binary_mask, download_file
 from distillfss.data import (
     FolderDataset,
     PairWriter,

@@ -20,14 +20,13 @@ from distillfss.core import (
     binary_mask,
     check_output,
     fit,
-    get_device,
     output_file,
     set_seed,
 )
 from .meta import meta_teacher
 from .metrics import Pairs, evaluate
 from .student import Student
-from .data import resize_image, support_cycle
+from .data import support_cycle
 from .teacher import set_dropout
 
 # %% auto #0

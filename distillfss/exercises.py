@@ -45,7 +45,7 @@ EXERCISES = {
         notebook="exercises/03_iou_accumulator.ipynb",
         solution="exercises/solutions/iou_accumulator.py",
         check="check_iou_accumulator",
-        lesson="01_data.ipynb",
+        lesson="09_metrics.ipynb",
     ),
     "ClassDistiller": dict(
         notebook="exercises/04_distiller.ipynb",

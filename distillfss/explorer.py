@@ -16,7 +16,7 @@ import torch
 from IPython.display import display
 from matplotlib.patches import Patch
 
-from .core import DataError, IGNORE_INDEX, overlay, palette, _to_hwc
+from .core import DataError, overlay, palette, _to_hwc
 from .data import FolderDataset, Split, list_domains
 from .metrics import Pairs, evaluate
 from distillfss.benchmark import (

@@ -4,20 +4,18 @@
 
 # %% ../nbs/05_meta_training.ipynb #12935091
 from __future__ import annotations
-import datetime, json, time
+import datetime, time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import skimage.data
 import torch
 import torch.nn.functional as F
-from skimage.filters import gaussian
 
 import distillfss
 from .backbones import BACKBONES, DEFAULT_BACKBONE
-from .checkpoints import WeightsError, read_weights
-from .core import DataError, IGNORE_INDEX, Every, binary_mask, fit, get_device, set_seed
+from .checkpoints import WeightsError
+from .core import DataError, IGNORE_INDEX, Every, fit, get_device, set_seed
 from .datasets import FoldEpisodes
 from .metrics import Pairs, evaluate
 from .teacher import DCAMATeacher, set_dropout
@@ -52,6 +50,8 @@ PHOTOS = (
 
 def natural_photos(names=PHOTOS) -> list[np.ndarray]:
     "scikit-image's bundled natural photos and textures as float RGB arrays (H, W, 3) in [0, 1]."
+    import skimage.data  # local: scikit-image with scipy adds 18 MB to every process that imports the library
+
     out = []
     for n in names:
         a = getattr(skimage.data, n)()
@@ -125,6 +125,8 @@ def make_pool(
     photos=None,
 ) -> EpisodePool:
     "A fixed pool of collages with appearance masks (see above), reproducible from `seed`."
+    from skimage.filters import gaussian  # local: scikit-image with scipy adds 18 MB to every process
+
     rng = np.random.default_rng(seed)
     photos = photos or natural_photos()
     if len(photos) < pastes[1] + 1:

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -18,14 +17,7 @@ from fastcore.basics import patch
 from .core import DataError, IGNORE_INDEX, binary_mask, get_device
 from .checkpoints import WeightsError, match_state_dict, read_state_dict, read_weights, write_weights
 from .data import resize_image, resize_mask
-from distillfss.backbones import (
-    BACKBONES,
-    DEFAULT_BACKBONE,
-    FrozenBackbone,
-    Profile,
-    backbone as make_backbone,
-    get_profile,
-)
+from .backbones import DEFAULT_BACKBONE, FrozenBackbone, Profile, backbone as make_backbone, get_profile
 
 # %% auto #0
 __all__ = ['NO_SHOT_LOGIT', 'REBUILT', 'sinusoid_table', 'PositionalEncoding', 'attention_explicit', 'attention', 'DCAMABlock',
