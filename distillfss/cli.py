@@ -51,16 +51,15 @@ from .meta import weights_path
 from .student import Student
 
 # %% auto #0
-__all__ = ['MAX_STEPS', 'MAX_K', 'MAX_SIZE', 'MAX_SEED', 'FOLDER', 'FILE', 'OUT', 'SIZE', 'SHIPPED', 'CommaList', 'Device', 'cli',
-           'command', 'prediction_figure', 'demo', 'distill', 'predict', 'evaluate', 'export', 'bench', 'prepare',
-           'main']
+__all__ = ['MAX_STEPS', 'MAX_K', 'MAX_SIZE', 'MAX_SEED', 'CommaList', 'Device', 'cli', 'command', 'prediction_figure', 'demo',
+           'distill', 'predict', 'evaluate', 'export', 'bench', 'prepare', 'main']
 
 # %% ../nbs/12_cli.ipynb #acae54e37e7d407bbb7b55eff062a284
 MAX_STEPS, MAX_K, MAX_SIZE, MAX_SEED = 100_000, 10_000, 2048, 2**32 - 1  # beyond these a run is a typo, not a plan
-FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)  # an existing folder
-FILE = click.Path(exists=True, dir_okay=False, path_type=Path)  # an existing file
-OUT = click.Path(path_type=Path)  # an output path; the command checks it with `check_output` before the work
-SIZE = click.IntRange(32, MAX_SIZE)  # a scoring size in pixels
+_FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)  # an existing folder
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)  # an existing file
+_OUT = click.Path(path_type=Path)  # an output path; the command checks it with `check_output` before the work
+_SIZE = click.IntRange(32, MAX_SIZE)  # a scoring size in pixels
 
 
 class CommaList(click.ParamType):
@@ -367,7 +366,7 @@ def demo(
 command(
     demo,
     domains=CommaList(),
-    root=FOLDER,
+    root=_FOLDER,
     k=click.IntRange(2, MAX_K),
     steps=click.IntRange(1, MAX_STEPS),
     seed=click.IntRange(0, MAX_SEED),
@@ -375,7 +374,7 @@ command(
 )
 
 # %% ../nbs/12_cli.ipynb #88650087
-SHIPPED = [b for b in BACKBONES if weights_path(b).exists()]  # backbones with a shipped meta-trained teacher head
+_SHIPPED = [b for b in BACKBONES if weights_path(b).exists()]  # backbones with a shipped meta-trained teacher head
 
 
 def distill(
@@ -421,12 +420,12 @@ def distill(
 
 command(
     distill,
-    data=FOLDER,
-    out=OUT,
+    data=_FOLDER,
+    out=_OUT,
     k=click.IntRange(2, MAX_K),
     steps=click.IntRange(1, MAX_STEPS),
     seed=click.IntRange(0, MAX_SEED),
-    backbone=click.Choice(SHIPPED),
+    backbone=click.Choice(_SHIPPED),
     device=Device(),
 )
 
@@ -481,9 +480,9 @@ def predict(
 
 command(
     predict,
-    student=FILE,
-    images=FOLDER,
-    out=OUT,
+    student=_FILE,
+    images=_FOLDER,
+    out=_OUT,
     alpha=dict(type=click.FloatRange(0, 1), callback=_finite),
     device=Device(),
 )
@@ -518,7 +517,7 @@ def evaluate(
     return s
 
 
-command(evaluate, student=FILE, data=FOLDER, size=SIZE, out=OUT, device=Device())
+command(evaluate, student=_FILE, data=_FOLDER, size=_SIZE, out=_OUT, device=Device())
 
 # %% ../nbs/12_cli.ipynb #3f5e57f3
 def _export_suffix(ctx, param, value: Path) -> Path:
@@ -550,7 +549,7 @@ def export(
     return out_p
 
 
-command(export, student=FILE, out=dict(type=OUT, callback=_export_suffix))
+command(export, student=_FILE, out=dict(type=_OUT, callback=_export_suffix))
 
 # %% ../nbs/12_cli.ipynb #5a3e938a
 def _given(**kw) -> dict:
@@ -609,13 +608,13 @@ command(
     methods=CommaList(click.Choice(list(METHODS)), "METHOD"),
     shots=CommaList(click.IntRange(1, MAX_K), "K"),
     seeds=CommaList(click.IntRange(0, MAX_SEED), "SEED"),
-    out=OUT,
+    out=_OUT,
     recipe=click.Choice(list(BENCHMARKS)),
     backbone=click.Choice(list(BACKBONES)),
     profile=click.Choice(list(PROFILES)),
     steps=click.IntRange(1, MAX_STEPS),
-    size=SIZE,
-    teacher_checkpoint=FILE,
+    size=_SIZE,
+    teacher_checkpoint=_FILE,
     device=Device(),
 )
 
@@ -635,7 +634,7 @@ def prepare(
     return ds
 
 
-command(prepare, name=click.Choice(list(BENCHMARKS)), src=FOLDER, dst=OUT, test_list=FILE, fold=click.IntRange(0, 3))
+command(prepare, name=click.Choice(list(BENCHMARKS)), src=_FOLDER, dst=_OUT, test_list=_FILE, fold=click.IntRange(0, 3))
 
 # %% ../nbs/12_cli.ipynb #d53a66a1
 def _one_line(e: BaseException | str) -> str:
