@@ -4,7 +4,8 @@
 
 # %% ../nbs/00_core.ipynb #c7721b1d
 from __future__ import annotations
-import contextlib, copy, csv, hashlib, json, math, os, random, re, subprocess, sys, tempfile, urllib.request
+import contextlib, copy, csv, hashlib, json, math, os, random, re, subprocess, sys, tempfile
+import urllib.error, urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -131,16 +132,18 @@ def download_file(url: str, dst, md5: str | None = None, progress: bool = True) 
     dst = Path(dst)
     if not dst.exists():
         with output_file(dst) as tmp:
-            with urllib.request.urlopen(url) as r, open(tmp, "wb") as f:
-                size = int(r.headers.get("Content-Length", 0)) or None
-                with tqdm(total=size, unit="B", unit_scale=True, disable=not progress, desc=dst.name) as bar:
-                    while chunk := r.read(1 << 20):
-                        f.write(chunk)
-                        bar.update(len(chunk))
-            if md5 is not None and _md5(tmp) != md5:
-                raise DataError(
-                    f"{url}: the download has MD5 {_md5(tmp)}, its source publishes {md5}; nothing was kept"
-                )
+            try:
+                with urllib.request.urlopen(url) as r, open(tmp, "wb") as f:
+                    size = int(r.headers.get("Content-Length", 0)) or None
+                    with tqdm(total=size, unit="B", unit_scale=True, disable=not progress, desc=dst.name) as bar:
+                        while chunk := r.read(1 << 20):
+                            f.write(chunk)
+                            bar.update(len(chunk))
+            except urllib.error.URLError as e:  # an OSError too: not this file's problem, but the source's
+                raise DataError(f"{url}: could not download ({e.reason}); nothing was kept") from None
+            got = _md5(tmp) if md5 is not None else None
+            if got != md5:
+                raise DataError(f"{url}: the download has MD5 {got}, its source publishes {md5}; nothing was kept")
     elif md5 is not None and _md5(dst) != md5:
         raise DataError(f"{dst}: MD5 {_md5(dst)} differs from the published {md5}; delete it to download it again")
     return dst

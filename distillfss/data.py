@@ -505,6 +505,8 @@ class PairWriter:
 
     def write_layout(self, layout: dict):
         "Write `layout.csv` from {stem: (group, *position)}: which volume or large image each pair comes from."
+        if not layout:
+            raise DataError(f"{self.root}: an empty layout (give each pair its group, or write no layout)")
         width = max(len(v) - 1 for v in layout.values())
         with open(self.root / "layout.csv", "w", newline="") as f:
             w = csv.writer(f)
