@@ -233,7 +233,30 @@ def build_roads(src):
     w.close(["row", "col"])
 
 
-BUILDERS = dict(lung_ct=build_lung, liver_ct=build_liver, cells=build_cells, nuclei=build_nuclei, roads=build_roads)
+def build_buildings(src):
+    arc = src / PACKAGES["solaris"][1]
+    import tifffile
+    img = tifffile.imread(io.BytesIO(member(arc, "data/sample_geotiff.tif")))
+    fbc = tifffile.imread(io.BytesIO(member(arc, "data/sample_fbc_from_df2px.tif")))  # (H, W, 3): footprint, boundary, contact
+    w = DomainWriter("buildings", ["building", "boundary", "contact"], dict(
+        title="Building footprints, boundaries and contact points", domain="remote sensing (satellite image, one band)",
+        description="A 900x900 SpaceNet image and its three-channel building mask (as shipped by solaris), cut into a 7x7 grid of 128 px tiles: footprints, their one-to-few-pixel boundaries, and the contact points between neighbouring buildings.",
+        source="solaris 0.4.0 wheel, solaris/data/{sample_geotiff,sample_fbc_from_df2px}.tif", package_licence="Apache-2.0",
+        licence_id="CC-BY-SA-4.0", licence="Apache-2.0 (solaris); SpaceNet imagery and labels: CC BY-SA 4.0 (share-alike); keep out of wheels",
+        in_wheel=False,
+        conversion="16-bit band to 8 bits (0.5-99.5 percentile stretch over the whole image); exclusive classes where the channels overlap, the smaller structure wins: contact (3) over boundary (2) over building (1); 128 px tiles of the top-left 896 px",
+        split="group = the large image, pos = (row, col) of the tile; keep gap >= 1 tile",
+        source_sha256=sha256(arc)))
+    mask = np.zeros(fbc.shape[:2], np.uint8)
+    for c in range(3):  # later channels are smaller structures and overwrite earlier ones
+        mask[fbc[..., c] > 0] = c + 1
+    for r, c, ti, tm in tiles(stretch(img), mask, 128):
+        w.add(f"bf_r{r}_c{c}", ti, tm, "spacenet_buildings", (r, c))
+    w.close(["row", "col"])
+
+
+BUILDERS = dict(lung_ct=build_lung, liver_ct=build_liver, cells=build_cells, nuclei=build_nuclei, roads=build_roads,
+                buildings=build_buildings)
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
