@@ -236,20 +236,30 @@ def build_roads(src):
 def build_buildings(src):
     arc = src / PACKAGES["solaris"][1]
     import tifffile
+    from scipy import ndimage as ndi
     img = tifffile.imread(io.BytesIO(member(arc, "data/sample_geotiff.tif")))
-    fbc = tifffile.imread(io.BytesIO(member(arc, "data/sample_fbc_from_df2px.tif")))  # (H, W, 3): footprint, boundary, contact
+    # the per-building masks are registered to the image; solaris' sample_fbc_from_df2px.tif is not (checked by eye:
+    # its footprints lie beside the houses; IoU 0.04 with the footprints rasterised from the geojson)
+    inst = tifffile.imread(io.BytesIO(member(arc, "data/sample_inst_mask.tif"))) > 0  # (H, W, 43): one per building
+    cross = ndi.generate_binary_structure(2, 1)
+    footprint = inst.any(-1)
+    edge = np.zeros_like(footprint)
+    for i in range(inst.shape[-1]):  # a 2 px ring straddling each outline
+        m = inst[..., i]
+        edge |= ndi.binary_dilation(m, cross) & ~ndi.binary_erosion(m, cross)
+    near = sum(ndi.binary_dilation(inst[..., i], cross, iterations=12).astype(np.uint8) for i in range(inst.shape[-1]))
+    contact = (near >= 2) & ~footprint  # ground within 12 px of two buildings: where neighbours almost touch
+    mask = np.zeros(footprint.shape, np.uint8)
+    mask[footprint], mask[edge], mask[contact] = 1, 2, 3  # the smaller structure wins where they overlap
     w = DomainWriter("buildings", ["building", "boundary", "contact"], dict(
-        title="Building footprints, boundaries and contact points", domain="remote sensing (satellite image, one band)",
-        description="A 900x900 SpaceNet image and its three-channel building mask (as shipped by solaris), cut into a 7x7 grid of 128 px tiles: footprints, their one-to-few-pixel boundaries, and the contact points between neighbouring buildings.",
-        source="solaris 0.4.0 wheel, solaris/data/{sample_geotiff,sample_fbc_from_df2px}.tif", package_licence="Apache-2.0",
+        title="Building footprints, boundaries and contact zones", domain="remote sensing (satellite image, one band)",
+        description="A 900x900 SpaceNet image and its 43 building masks (as shipped by solaris), cut into a 7x7 grid of 128 px tiles: footprints, their 2 px outlines, and the ground where two buildings come within 12 px.",
+        source="solaris 0.4.0 wheel, solaris/data/{sample_geotiff,sample_inst_mask}.tif", package_licence="Apache-2.0",
         licence_id="CC-BY-SA-4.0", licence="Apache-2.0 (solaris); SpaceNet imagery and labels: CC BY-SA 4.0 (share-alike); keep out of wheels",
         in_wheel=False,
-        conversion="16-bit band to 8 bits (0.5-99.5 percentile stretch over the whole image); exclusive classes where the channels overlap, the smaller structure wins: contact (3) over boundary (2) over building (1); 128 px tiles of the top-left 896 px",
+        conversion="16-bit band to 8 bits (0.5-99.5 percentile stretch over the whole image); building = any instance; boundary = 1 px dilation minus 1 px erosion of each instance; contact = outside buildings, within 12 px (4-connected dilation) of two; contact over boundary over building; 128 px tiles of the top-left 896 px",
         split="group = the large image, pos = (row, col) of the tile; keep gap >= 1 tile",
         source_sha256=sha256(arc)))
-    mask = np.zeros(fbc.shape[:2], np.uint8)
-    for c in range(3):  # later channels are smaller structures and overwrite earlier ones
-        mask[fbc[..., c] > 0] = c + 1
     for r, c, ti, tm in tiles(stretch(img), mask, 128):
         w.add(f"bf_r{r}_c{c}", ti, tm, "spacenet_buildings", (r, c))
     w.close(["row", "col"])
