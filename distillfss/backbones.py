@@ -32,8 +32,10 @@ class Profile:
     name: str
     image_size: int  # images are resized to image_size x image_size
     decoder_size: int  # DCAMA forces the mixer input to this size (96 in the paper; output = 4x)
-    conv_widths: tuple = (16, 64, 128)  # per-stage conv blocks of the DCAMA mixer
+    conv_widths: tuple = (16, 64, 128)  # the layers of each conv block of the DCAMA mixer (DCAMA: three)
     mixer_widths: tuple = (128, 64, 16)  # the decoder's three mixers
+    mixer_upsamplings: int = 2  # x2 upsamplings before the mixers 2 and 3 (1: the last mixer at half the output size)
+    distiller_width: int | None = None  # a student distiller's 3x3 conv width (None: the block's own, as the paper)
     distill_steps: int = 1000  # distillation steps (the paper: 200 to 2500 by dataset)
     distill_attention: bool = (
         True  # distillation trains the teacher's attention (False: frozen, its coarse maps computed once)
@@ -48,8 +50,10 @@ PROFILES = {
         "cpu",
         image_size=192,
         decoder_size=48,
-        conv_widths=(16, 32, 64),
-        mixer_widths=(64, 32, 16),
+        conv_widths=(16,),
+        mixer_widths=(16, 8, 8),
+        mixer_upsamplings=1,
+        distiller_width=8,
         distill_steps=200,
         distill_attention=False,
         meta_steps=3000,

@@ -30,8 +30,8 @@ from .data import support_cycle
 from .teacher import set_dropout
 
 # %% auto #0
-__all__ = ['seg_loss', 'coarse_mse', 'episode_losses', 'cycling_queries', 'teacher_targets', 'batch_losses', 'distill_student',
-           'distill', 'distill_class', 'export_student']
+__all__ = ['seg_loss', 'coarse_mse', 'episode_losses', 'cycling_queries', 'teacher_targets', 'classes_losses', 'batch_losses',
+           'distill_student', 'distill', 'distill_class', 'export_student']
 
 # %% ../nbs/07_distill.ipynb #2d6db225
 def seg_loss(logits: torch.Tensor, target: torch.Tensor, kind: str = "balanced", gamma: float = 2.0) -> torch.Tensor:
@@ -116,6 +116,80 @@ def teacher_targets(head, feats, masks, idx: Sequence[int], c: int, batch: int =
     return dict(queries=q, coarse=[torch.cat(x) for x in zip(*cms)], argmax=torch.cat(ams))
 
 
+def classes_losses(
+    head,
+    student,
+    feats,
+    masks,
+    idx: Sequence[int],
+    picks: dict,
+    objective: str = "refine",
+    loss: str = "balanced",
+    targets: dict | None = None,
+) -> dict | None:
+    """Loss terms of support cycling for several classes over the images `idx` (`picks`: class -> its queries, None
+    for all that qualify; `targets`: class -> its cached teacher maps): each class's terms averaged over the classes
+    that have a query, their rows decoded in one pass. None if no query qualifies."""
+    if objective not in ("refine", "pure"):
+        raise ValueError(f"objective must be 'refine' or 'pure', got {objective!r}")
+    idx, targets, parts = list(idx), targets or {}, []
+    for c, queries in picks.items():
+        tg = targets.get(c)
+        valid = cycling_queries(masks, idx, c) if tg is None else tg["queries"]
+        queries = valid if queries is None else [b for b in queries if b in set(valid)]
+        if not queries:
+            continue
+        rows = [idx[b] for b in queries]
+        qf = [f[rows] for f in feats]
+        if tg is not None:  # the teacher's attention is frozen: its coarse maps were computed once
+            r = [tg["queries"].index(b) for b in queries]
+            t_cm, pseudo = [t[r] for t in tg["coarse"]], tg["argmax"][r]
+        else:
+            with torch.set_grad_enabled(objective == "refine" and torch.is_grad_enabled()):
+                t_cm = head.coarse(
+                    qf, head.encode_support([f[idx] for f in feats], binary_mask(masks[idx], c)), queries
+                )
+            pseudo = None
+        y = binary_mask(masks[rows], c)
+        parts.append(dict(qf=qf, y=y, t_cm=t_cm, s_cm=student.coarse(qf, c), pseudo=pseudo))
+    if not parts:
+        return None
+    s_logits, t_logits = _decode_rows(head, student, parts, objective)
+    terms = [_terms(p, s, t, objective, loss) for p, s, t in zip(parts, s_logits, t_logits)]
+    mean = lambda key: torch.stack([t[key] for t in terms]).mean()
+    out = {key: mean(key) if key == "total" else mean(key).detach() for key in terms[0]}
+    return dict(out, n=sum(len(p["y"]) for p in parts), classes=len(parts))
+
+
+def _decode_rows(head, student, parts, objective):
+    "Student and teacher logits of every class's rows, one decoder pass each (one in all when they share it)."
+    cat = lambda key: [torch.cat(x) for x in zip(*(p[key] for p in parts))] if len(parts) > 1 else parts[0][key]
+    sizes, qf, s_cm = [len(p["y"]) for p in parts], cat("qf"), cat("s_cm")
+    if objective == "pure" and all(p["pseudo"] is not None for p in parts):
+        return student.decoder.decode(s_cm, qf).split(sizes), [None] * len(parts)
+    with torch.set_grad_enabled(objective == "refine" and torch.is_grad_enabled()):
+        t_cm = cat("t_cm")
+        if student.decoder is head and objective == "refine":  # the shared decoder: student and teacher rows at once
+            both = head.decode([torch.cat(x) for x in zip(s_cm, t_cm)], [torch.cat([f, f]) for f in qf])
+            return both[: sum(sizes)].split(sizes), both[sum(sizes) :].split(sizes)
+        t_logits = head.decode(t_cm, qf).split(sizes)
+    return student.decoder.decode(s_cm, qf).split(sizes), t_logits
+
+
+def _terms(part, s_logits, t_logits, objective, loss):
+    "One class's loss terms from its rows' logits; 'total' is what to minimise."
+    y, t_cm = part["y"], part["t_cm"]
+    mse = coarse_mse(part["s_cm"], t_cm if objective == "refine" else [t.detach() for t in t_cm])
+    if objective == "refine":
+        lt, ls = seg_loss(t_logits, y, loss), seg_loss(s_logits, y, loss)
+        return dict(total=(lt + ls + mse) / 3, teacher=lt, student=ls, mse=mse)
+    pseudo = part["pseudo"]
+    if pseudo is None:
+        pseudo = F.interpolate(t_logits.detach(), size=y.shape[-2:], mode="bilinear", align_corners=False).argmax(1)
+    ls = seg_loss(s_logits, torch.where(y == IGNORE_INDEX, y, pseudo), loss)
+    return dict(total=(ls + mse) / 2, student=ls, mse=mse)
+
+
 def batch_losses(
     head,
     student,
@@ -130,34 +204,7 @@ def batch_losses(
 ) -> dict | None:
     """Loss terms of support cycling for class `c` over the images `idx` (each query's support: the others); None if
     no query qualifies."""
-    if objective not in ("refine", "pure"):
-        raise ValueError(f"objective must be 'refine' or 'pure', got {objective!r}")
-    idx = list(idx)
-    valid = cycling_queries(masks, idx, c) if targets is None else targets["queries"]
-    queries = valid if queries is None else [b for b in queries if b in set(valid)]
-    if not queries:
-        return None
-    f_ = [f[idx] for f in feats]
-    yq = binary_mask(masks[idx][queries], c)
-    qf = [f[queries] for f in f_]
-    if targets is not None:  # the teacher's attention is frozen: its coarse maps were computed once
-        rows = [targets["queries"].index(b) for b in queries]
-        t_cm = [t[rows] for t in targets["coarse"]]
-        t_logits = head.decode(t_cm, qf) if objective == "refine" else None
-        pseudo = targets["argmax"][rows]
-    else:
-        with torch.set_grad_enabled(objective == "refine" and torch.is_grad_enabled()):
-            t_logits, t_cm = head(qf, head.encode_support(f_, binary_mask(masks[idx], c)), drop_shot=queries)
-        pseudo = F.interpolate(t_logits.detach(), size=yq.shape[-2:], mode="bilinear", align_corners=False).argmax(1)
-    s_logits, s_cm = student.binary_logits(qf, c)
-    mse = coarse_mse(s_cm, t_cm if objective == "refine" else [t.detach() for t in t_cm])
-    if objective == "refine":
-        lt, ls = seg_loss(t_logits, yq, loss), seg_loss(s_logits, yq, loss)
-        return dict(
-            total=(lt + ls + mse) / 3, teacher=lt.detach(), student=ls.detach(), mse=mse.detach(), n=len(queries)
-        )
-    ls = seg_loss(s_logits, torch.where(yq == IGNORE_INDEX, yq, pseudo), loss)
-    return dict(total=(ls + mse) / 2, student=ls.detach(), mse=mse.detach(), n=len(queries))
+    return classes_losses(head, student, feats, masks, idx, {c: queries}, objective, loss, {c: targets})
 
 # %% ../nbs/07_distill.ipynb #3313f00d
 def _strip(head):
@@ -259,18 +306,15 @@ def distill_student(
     cyc = {c: support_cycle(cycle[c], batch, rng) for c in classes if cycle[c]}  # one shared rng, as the steps go
     terms_log = []
 
-    def step_loss(step):
+    def step_loss(step):  # every class's mini-batch, decoded together
         parts = {}
         terms_log.append(parts)
-        for c in classes:
-            queries = next(cyc[c]) if c in cyc else None
-            terms = batch_losses(head, student, feats, masks, train_idx, c, objective, loss, queries, targets[c])
-            if terms is None:
-                continue
-            for key in ("teacher", "student", "mse"):
-                if key in terms:
-                    parts[key] = parts.get(key, 0.0) + float(terms[key]) / len(classes)
-            yield terms["total"] / n
+        picks = {c: next(cyc[c]) for c in classes if c in cyc}
+        terms = classes_losses(head, student, feats, masks, train_idx, picks, objective, loss, targets)
+        if terms is not None:
+            share = terms["classes"] / len(classes)
+            parts.update({key: float(terms[key]) * share for key in ("teacher", "student", "mse") if key in terms})
+            yield terms["total"] * terms["classes"] / n
 
     stop = [EarlyStopping(student, eval_every, _val_score(student, feats, masks, val_idx, support.classes), patience)]
     student.train()

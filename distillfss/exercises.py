@@ -756,29 +756,34 @@ def _copy_convs(src: nn.Module, dst: nn.Module) -> str:
 
 
 def check_distiller(cls) -> bool:
-    "Check `cls(head, channels)` with `forward(query_feats, stage_ends)` against `ClassDistiller` on two backbones."
+    """Check `cls(head, channels, width)` with `forward(query_feats, stage_ends)` against `ClassDistiller` on two
+    backbones: the `cpu` student's width 8 on one, the paper's (width None: each block's own) on the other."""
     geoms = _distiller_geometries()
     run = _Run("ClassDistiller", 4 * len(geoms))
-    for name, head, channels, stage_ends, feats in geoms:
-        ins = f"{name}: channels {channels}, stage_ends {stage_ends}, head.layer_stage {head.layer_stage}"
+    for (name, head, channels, stage_ends, feats), width in zip(geoms, (8, None)):
+        ins = (
+            f"{name}: channels {channels}, stage_ends {stage_ends}, head.layer_stage {head.layer_stage}, width {width}"
+        )
         fin = f"{name} features: {_fmt(feats)}"
         with torch.random.fork_rng():
             torch.manual_seed(0)
-            ref = ClassDistiller(head, channels).eval()
+            ref = ClassDistiller(head, channels, width).eval()
         what = f"{name}: the number of parameters"
         mine = run.call(
             what,
             cls,
             head,
             channels,
+            width,
             inputs=ins,
-            hint="the constructor takes (head, channels); head.layer_stage maps block id -> stage",
+            hint="the constructor takes (head, channels, width); head.layer_stage maps block id -> stage",
         )
         if not isinstance(mine, nn.Module):
             run.fail(what, f"{cls} is not an nn.Module", hint="subclass torch.nn.Module and call super().__init__()")
         n_ref, n_mine = _n_params(ref), _n_params(mine)
         if n_ref != n_mine:
-            per_block = sum(c * c * 9 + c + c + 1 for l, c in enumerate(channels) if l in head.layer_stage)
+            w_ = lambda c: width or c
+            per_block = sum(c * w_(c) * 9 + 2 * w_(c) + 1 for l, c in enumerate(channels) if l in head.layer_stage)
             h = (
                 (
                     "one Conv3x3 + Conv1x1 pair per (stage, width) shared by the blocks of that stage and width, "
@@ -786,8 +791,8 @@ def check_distiller(cls) -> bool:
                 )
                 if n_mine == per_block
                 else (
-                    "per (stage, width): Conv3x3(C, C, padding=1) + ReLU + Conv1x1(C, 1), with biases; "
-                    "no other parameters"
+                    "per (stage, width): Conv3x3(C, w, padding=1) + ReLU + Conv1x1(w, 1), with biases, w = width "
+                    "or C; no other parameters"
                 )
             )
             run.fail(what, "", ins, f"{n_ref} parameters", f"{n_mine} parameters", h)
@@ -830,7 +835,7 @@ def check_distiller(cls) -> bool:
                 what,
                 problem,
                 ins,
-                hint="use nn.Conv2d(C, C, 3, padding=1), nn.ReLU(), nn.Conv2d(C, 1, 1) per (stage, width)",
+                hint="use nn.Conv2d(C, w, 3, padding=1), nn.ReLU(), nn.Conv2d(w, 1, 1) per (stage, width)",
             )
         with torch.no_grad():
             got = run.call(what, mine, [f.clone() for f in feats], stage_ends, inputs=fin)

@@ -24,33 +24,48 @@ from .backbones import backbone as make_backbone
 from .teacher import DCAMAHead, DCAMATeacher, merge_classes, _up
 
 # %% auto #0
-__all__ = ['STUDENT_FORMAT', 'ClassDistiller', 'Student']
+__all__ = ['STUDENT_FORMAT', 'ClassDistiller', 'distill_coarse', 'Student']
 
 # %% ../nbs/06_student.ipynb #bb15e868
 class ClassDistiller(nn.Module):
-    "One class's distiller: per (stage, width), a Conv3x3(C, C) + ReLU + Conv1x1(C, 1) shared by its blocks."
+    """One class's distiller: per (stage, width), a Conv3x3(C, w) + ReLU + Conv1x1(w, 1) shared by its blocks
+    (w = C as the paper, or the profile's `distiller_width`)."""
 
-    def __init__(self, head: DCAMAHead, channels: Sequence[int]):
+    def __init__(self, head: DCAMAHead, channels: Sequence[int], width: int | None = None):
         super().__init__()
         self.layer_stage = dict(head.layer_stage)
         self.keys = {l: f"s{j}_w{channels[l]}" for l, j in self.layer_stage.items()}
+        widths = {key: int(key.split("_w")[1]) for key in self.keys.values()}
         self.convs = nn.ModuleDict(
             {
                 key: nn.Sequential(
-                    nn.Conv2d(int(key.split("_w")[1]), int(key.split("_w")[1]), 3, padding=1),
-                    nn.ReLU(inplace=True),
-                    nn.Conv2d(int(key.split("_w")[1]), 1, 1),
+                    nn.Conv2d(c, width or c, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(width or c, 1, 1)
                 )
-                for key in dict.fromkeys(self.keys.values())
+                for key, c in widths.items()
             }
         )
 
     def forward(self, query_feats: Sequence[torch.Tensor], stage_ends: Sequence[int]) -> list[torch.Tensor]:
         "Coarse maps stacked like the teacher's: [deepest stage (B, n3, h, w), stage 3, stage 2]."
-        s0, s1, s2, s3 = stage_ends
-        maps = {l: self.convs[self.keys[l]](query_feats[l]) for l in self.layer_stage}
-        stack = lambda a, b: torch.cat([maps[l] for l in range(a, b)], 1)
-        return [stack(s2, s3), stack(s1, s2), stack(s0, s1)]
+        return distill_coarse([self], query_feats, stage_ends)
+
+
+def distill_coarse(distillers: Sequence[ClassDistiller], query_feats, stage_ends) -> list[torch.Tensor]:
+    """The coarse maps of every class at once, class-major on the batch axis ([(n·B, n3, h, w), stage 3, stage 2] for
+    n classes): the blocks that share a convolution go through it together, the classes as one wider convolution."""
+    s0, s1, s2, s3 = stage_ends
+    n, B = len(distillers), query_feats[0].shape[0]
+    ref, maps = distillers[0], {}
+    for key in dict.fromkeys(ref.keys.values()):
+        layers = [l for l, k in ref.keys.items() if k == key]
+        first, last = [d.convs[key][0] for d in distillers], [d.convs[key][2] for d in distillers]
+        x = torch.cat([query_feats[l] for l in layers])  # (L·B, C, h, w): the blocks on the batch axis
+        x = F.relu(F.conv2d(x, torch.cat([c.weight for c in first]), torch.cat([c.bias for c in first]), padding=1))
+        w2, b2 = torch.cat([c.weight for c in last]).view(1, n, -1, 1, 1), torch.cat([c.bias for c in last])
+        y = (x.unflatten(1, (n, -1)) * w2).sum(2) + b2.view(1, n, 1, 1)  # class i's 1x1 conv on its channels
+        maps.update({l: y[i * B : (i + 1) * B] for i, l in enumerate(layers)})  # (B, n, h, w) per block
+    stack = lambda a, b: torch.stack([maps[l] for l in range(a, b)], 2).transpose(0, 1).flatten(0, 1)
+    return [stack(s2, s3), stack(s1, s2), stack(s0, s1)]
 
 # %% ../nbs/06_student.ipynb #7ec4e2ae
 class Student(nn.Module):
@@ -66,7 +81,8 @@ class Student(nn.Module):
         self.decoder = copy.deepcopy(head)
         for name in ("DCAMA_blocks", "pe"):
             delattr(self.decoder, name)  # the attention is what the distillers replace
-        self.distillers = nn.ModuleList(ClassDistiller(head, feature_extractor.channels) for _ in self.classes)
+        width, channels = self.profile.distiller_width, feature_extractor.channels
+        self.distillers = nn.ModuleList(ClassDistiller(head, channels, width) for _ in self.classes)
 
     @classmethod
     def from_teacher(cls, teacher, classes: Sequence[str]) -> "Student":
@@ -102,11 +118,13 @@ class Student(nn.Module):
         return self.decoder.decode(cm, query_feats), cm
 
     def class_logits(self, query_feats) -> torch.Tensor:
-        "Merged (B, 1+C, s, s) logits at the profile's input size, classes merged as the teacher merges them."
-        s = self.profile.image_size
-        return merge_classes(
-            [_up(self.binary_logits(query_feats, c)[0], (s, s)) for c in range(1, len(self.classes) + 1)]
-        )
+        """Merged (B, 1+C, s, s) logits at the profile's input size, classes merged as the teacher merges them: all
+        classes go through the distillers and the decoder together, on the batch axis."""
+        n, B, s = len(self.classes), query_feats[0].shape[0], self.profile.image_size
+        s0, s1 = self.decoder.stage_ends[:2]
+        tiled = [f.repeat(n, 1, 1, 1) if i in (s0 - 1, s1 - 1) else f for i, f in enumerate(query_feats)]
+        logits = self.decoder.decode(distill_coarse(self.distillers, query_feats, self.decoder.stage_ends), tiled)
+        return merge_classes(_up(logits, (s, s)).view(n, B, 2, s, s))
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         "Merged logits (B, 1+C, s, s) of images (B, 3, H, W) in [0, 1]: one backbone pass, no supports."
@@ -134,7 +152,8 @@ class Student(nn.Module):
         return (masks, probs) if return_probs else masks
 
 # %% ../nbs/06_student.ipynb #77e12b83
-STUDENT_FORMAT = 1  # the version of the student file; a newer one is refused with a message
+STUDENT_FORMAT = 2  # the version of the student file; any other is refused with a message
+# 2: the `cpu` profile's narrower decoder and distillers (format 1 files hold tensors of other shapes)
 
 
 def _student_meta(path: Path, meta: dict) -> dict:
@@ -151,6 +170,11 @@ def _student_meta(path: Path, meta: dict) -> dict:
         raise bad(f"damaged metadata: format {meta['format'][:40]!r} is not a number") from None
     if fmt > STUDENT_FORMAT:
         raise bad(f"student format {fmt} is newer than this library reads ({STUDENT_FORMAT}); upgrade distillfss")
+    if fmt < STUDENT_FORMAT:
+        raise bad(
+            f"student format {fmt} was written by an older distillfss (this one reads {STUDENT_FORMAT}: the `cpu` "
+            "student's decoder and distillers changed shape); distil the student again from its supports"
+        )
     if missing := [k for k in ("backbone", "profile", "classes") if k not in meta]:
         raise bad(f"damaged metadata: no {missing}")
     try:

@@ -132,8 +132,8 @@ class DCAMAHead(nn.Module):
         self.conv1 = _conv_block(s3 - s2, cw, (3, 3, 3))
         self.conv2 = _conv_block(s2 - s1, cw, (5, 3, 3))
         self.conv3 = _conv_block(s1 - s0, cw, (5, 5, 3))
-        self.conv4 = _conv_block(cw[-1], [cw[-1]] * 3, (3, 3, 3))
-        self.conv5 = _conv_block(cw[-1], [cw[-1]] * 3, (3, 3, 3))
+        self.conv4 = _conv_block(cw[-1], [cw[-1]] * len(cw), (3, 3, 3))
+        self.conv5 = _conv_block(cw[-1], [cw[-1]] * len(cw), (3, 3, 3))
         cin = cw[-1] + self.channels[s1 - 1] + self.channels[s0 - 1]
         self.mixer1 = nn.Sequential(
             nn.Conv2d(cin, m0, 3, padding=1), nn.ReLU(True), nn.Conv2d(m0, m1, 3, padding=1), nn.ReLU(True)
@@ -216,10 +216,11 @@ class DCAMAHead(nn.Module):
         if debug is not None:
             debug.update(mix1_channel_mean=x.mean((0, 2, 3)))
         x = self.mixer2(x)
-        x = _up(x, (2 * x.shape[-2], 2 * x.shape[-1]))
+        if self.profile.mixer_upsamplings == 2:  # DCAMA: the last mixer works at the output size
+            x = _up(x, (2 * x.shape[-2], 2 * x.shape[-1]))
         if debug is not None:
             debug.update(mix2_channel_mean=x.mean((0, 2, 3)))
-        return self.mixer3(x)
+        return _up(self.mixer3(x), (4 * ds, 4 * ds))  # else its two logit maps are upsampled, a cheaper last step
 
     def forward(self, query_feats, memory: SupportMemory, drop_shot: Sequence[int] | None = None):
         "Logits and coarse maps of queries against a support memory (query b ignoring shot `drop_shot[b]`, if given)."

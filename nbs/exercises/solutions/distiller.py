@@ -4,18 +4,18 @@ import torch.nn as nn
 
 
 class ClassDistiller(nn.Module):
-    "Per (stage, width) one Conv3x3(C, C) + ReLU + Conv1x1(C, 1), shared by the blocks of that stage and width."
+    "Per (stage, width) one Conv3x3(C, w) + ReLU + Conv1x1(w, 1), shared by the blocks of that stage and width."
 
-    def __init__(self, head, channels):
+    def __init__(self, head, channels, width=None):
         super().__init__()
         self.blocks = sorted(head.layer_stage)                    # block ids of stages 2-4
         pairs, index, self.pair_of = [], {}, {}
         for l in self.blocks:
             key = (head.layer_stage[l], channels[l])
             if key not in index:
-                c = channels[l]
+                c, w = channels[l], width or channels[l]
                 index[key] = len(pairs)
-                pairs.append(nn.Sequential(nn.Conv2d(c, c, 3, padding=1), nn.ReLU(), nn.Conv2d(c, 1, 1)))
+                pairs.append(nn.Sequential(nn.Conv2d(c, w, 3, padding=1), nn.ReLU(), nn.Conv2d(w, 1, 1)))
             self.pair_of[l] = index[key]
         self.pairs = nn.ModuleList(pairs)
 
