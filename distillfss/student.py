@@ -251,7 +251,8 @@ def load(cls: Student, path, backbone: str | None = None, device=None) -> Studen
     if set(sd) != set(own):
         extra, missing = sorted(set(sd) - set(own)), sorted(set(own) - set(sd))
         raise WeightsError(
-            f"{path}: tensors do not match a {m['backbone']} student with {len(m['classes'])} classes "
+            f"{path}: tensors do not match a {m['backbone']} student at profile {m['profile']} with "
+            f"{len(m['classes'])} classes "
             f"(unexpected {extra[:2]}, missing {missing[:2]})"
         )
     for k, v in own.items():
