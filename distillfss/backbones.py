@@ -43,6 +43,14 @@ class Profile:
     meta_steps: int = 20000  # episodic meta-training steps of a teacher head
     lr: float = 1e-3
 
+    def __post_init__(self):
+        if self.mixer_upsamplings not in (1, 2):
+            raise DataError(f"profile {self.name}: mixer_upsamplings must be 1 or 2, got {self.mixer_upsamplings}")
+        if self.distiller_width is not None and self.distiller_width < 1:
+            raise DataError(f"profile {self.name}: distiller_width must be None or >= 1, got {self.distiller_width}")
+        if not self.conv_widths or len(self.mixer_widths) != 3:
+            raise DataError(f"profile {self.name}: give at least one conv width and three mixer widths")
+
 
 PROFILES = {
     "paper": Profile("paper", image_size=384, decoder_size=96),
