@@ -15,7 +15,17 @@ import torch.nn.functional as F
 from torchvision.models import mobilenet_v2
 
 from .checkpoints import WeightsError, read_state_dict
-from .core import DataError, IMAGENET_MEAN, IMAGENET_STD, IGNORE_INDEX, fit, get_device, normalize, set_seed
+from distillfss.core import (
+    DataError,
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    IGNORE_INDEX,
+    class_map,
+    fit,
+    get_device,
+    normalize,
+    set_seed,
+)
 from .data import resize_image, resize_mask
 
 # %% auto #0
@@ -40,6 +50,7 @@ class Profile:
     distill_attention: bool = (
         True  # distillation trains the teacher's attention (False: frozen, its coarse maps computed once)
     )
+    distill_rows: str = "shared"  # a step's `batch` query rows: "shared" by the classes, or "each" class's own
     meta_steps: int = 20000  # episodic meta-training steps of a teacher head
     lr: float = 1e-3
 
@@ -48,6 +59,8 @@ class Profile:
             raise DataError(f"profile {self.name}: mixer_upsamplings must be 1 or 2, got {self.mixer_upsamplings}")
         if self.distiller_width is not None and self.distiller_width < 1:
             raise DataError(f"profile {self.name}: distiller_width must be None or >= 1, got {self.distiller_width}")
+        if self.distill_rows not in ("shared", "each"):
+            raise DataError(f"profile {self.name}: distill_rows must be 'shared' or 'each', got {self.distill_rows!r}")
         if not self.conv_widths or len(self.mixer_widths) != 3:
             raise DataError(f"profile {self.name}: give at least one conv width and three mixer widths")
 
@@ -510,7 +523,7 @@ class LinearProbe(nn.Module):
         masks, probs = [], []
         for i, im in enumerate(ims):
             p = F.interpolate(lg[i : i + 1], size=im.shape[-2:], mode="bilinear", align_corners=False).softmax(1)[0]
-            masks.append(p.argmax(0))
+            masks.append(class_map(p, 0))
             probs.append(p)
         return (masks, probs) if return_probs else masks
 

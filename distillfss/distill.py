@@ -19,6 +19,7 @@ from distillfss.core import (
     EarlyStopping,
     binary_mask,
     check_output,
+    class_map,
     fit,
     output_file,
     set_seed,
@@ -81,7 +82,7 @@ def episode_losses(
         lt, ls = seg_loss(t_logits, y, loss), seg_loss(s_logits, y, loss)
         return dict(total=(lt + ls + mse) / 3, teacher=lt.detach(), student=ls.detach(), mse=mse.detach())
     if objective == "pure":
-        pseudo = F.interpolate(t_logits.detach(), size=y.shape[-2:], mode="bilinear", align_corners=False).argmax(1)
+        pseudo = class_map(F.interpolate(t_logits.detach(), size=y.shape[-2:], mode="bilinear", align_corners=False))
         pseudo = torch.where(y == IGNORE_INDEX, y, pseudo)
         ls = seg_loss(s_logits, pseudo, loss)
         return dict(total=(ls + mse) / 2, student=ls.detach(), mse=mse.detach())
@@ -111,7 +112,7 @@ def teacher_targets(head, feats, masks, idx: Sequence[int], c: int, batch: int =
         qb = q[i : i + batch]
         lg, cm = head([f[qb] for f in f_], mem, drop_shot=qb)
         cms.append(cm)
-        ams.append(F.interpolate(lg, size=masks.shape[-2:], mode="bilinear", align_corners=False).argmax(1))
+        ams.append(class_map(F.interpolate(lg, size=masks.shape[-2:], mode="bilinear", align_corners=False)))
     head.train(was)
     return dict(queries=q, coarse=[torch.cat(x) for x in zip(*cms)], argmax=torch.cat(ams))
 
@@ -185,7 +186,7 @@ def _terms(part, s_logits, t_logits, objective, loss):
         return dict(total=(lt + ls + mse) / 3, teacher=lt, student=ls, mse=mse)
     pseudo = part["pseudo"]
     if pseudo is None:
-        pseudo = F.interpolate(t_logits.detach(), size=y.shape[-2:], mode="bilinear", align_corners=False).argmax(1)
+        pseudo = class_map(F.interpolate(t_logits.detach(), size=y.shape[-2:], mode="bilinear", align_corners=False))
     ls = seg_loss(s_logits, torch.where(y == IGNORE_INDEX, y, pseudo), loss)
     return dict(total=(ls + mse) / 2, student=ls, mse=mse)
 
@@ -224,7 +225,7 @@ def _val_score(student, feats, masks, idx, classes):
         student.eval()
         lg = student.class_logits([f[pos] for f in feats])
         student.train(was)
-        return F.interpolate(lg, size=masks.shape[-2:], mode="bilinear", align_corners=False).argmax(1).cpu()
+        return class_map(F.interpolate(lg, size=masks.shape[-2:], mode="bilinear", align_corners=False)).cpu()
 
     pairs = Pairs(inputs=list(idx), masks=masks[idx].cpu(), n_classes=len(classes), name="held-out supports")
     return lambda: np.nan_to_num(evaluate(predict, pairs, batch=max(1, len(idx))).miou(), nan=0.0)
@@ -250,7 +251,8 @@ def distill_student(
     progress: bool = True,
 ):
     """Distill `teacher` on a prepared `support` set into a `Student` (new, or `student` for the 1-based `classes`);
-    returns (student, history)."""
+    returns (student, history). A step decodes `batch` query rows, shared by the classes unless the profile's
+    `distill_rows` is "each"."""
     if objective not in ("refine", "pure"):
         raise ValueError(f"objective must be 'refine' or 'pure', got {objective!r}")
     set_seed(seed)
@@ -303,7 +305,8 @@ def distill_student(
     elif train_decoder:
         params += list(student.decoder.parameters())
     n = sum(1 for c in classes if cycle[c])  # the step's loss is the mean over the classes that have queries
-    cyc = {c: support_cycle(cycle[c], batch, rng) for c in classes if cycle[c]}  # one shared rng, as the steps go
+    rows = -(-batch // n) if teacher.profile.distill_rows == "shared" else batch  # each class's mini-batch
+    cyc = {c: support_cycle(cycle[c], rows, rng) for c in classes if cycle[c]}  # one shared rng, as the steps go
     terms_log = []
 
     def step_loss(step):  # every class's mini-batch, decoded together
@@ -314,6 +317,7 @@ def distill_student(
         if terms is not None:
             share = terms["classes"] / len(classes)
             parts.update({key: float(terms[key]) * share for key in ("teacher", "student", "mse") if key in terms})
+            parts["rows"] = terms["n"]  # the query rows this step decoded, all classes together
             yield terms["total"] * terms["classes"] / n
 
     stop = [EarlyStopping(student, eval_every, _val_score(student, feats, masks, val_idx, support.classes), patience)]

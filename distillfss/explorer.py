@@ -16,7 +16,7 @@ import torch
 from IPython.display import display
 from matplotlib.patches import Patch
 
-from .core import DataError, overlay, palette, _to_hwc
+from .core import DataError, class_map, overlay, palette, _to_hwc
 from .data import FolderDataset, Split, list_domains
 from .metrics import Pairs, evaluate
 from distillfss.benchmark import (
@@ -136,7 +136,7 @@ def threshold_mask(probs: torch.Tensor, threshold: float | None = 0.5) -> torch.
     if probs.ndim != 3 or probs.shape[0] < 2:
         raise DataError(f"probabilities must be (1+C, H, W), got {tuple(probs.shape)}")
     if threshold is None:
-        return probs.argmax(0)
+        return class_map(probs, 0)
     if not 0 <= threshold <= 1:
         raise DataError(f"threshold must be in [0, 1], got {threshold}")
     best, c = probs[1:].max(0)

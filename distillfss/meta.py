@@ -15,7 +15,7 @@ import torch.nn.functional as F
 import distillfss
 from .backbones import BACKBONES, DEFAULT_BACKBONE
 from .checkpoints import WeightsError
-from .core import DataError, IGNORE_INDEX, Every, fit, get_device, set_seed
+from .core import DataError, IGNORE_INDEX, Every, class_map, fit, get_device, set_seed
 from .datasets import FoldEpisodes
 from .metrics import Pairs, evaluate
 from .teacher import DCAMATeacher, set_dropout
@@ -246,7 +246,7 @@ def episode_iou(
             sm = (masks[s] == a).long() * (0 if zero_support else 1)
             mem = teacher.model.encode_support([f[s] for f in feats], sm)
             logits, _ = teacher.model([f[q : q + 1] for f in feats], mem)
-            out.append(F.interpolate(logits, size=masks.shape[-2:], mode="bilinear", align_corners=False).argmax(1)[0])
+            out.append(class_map(F.interpolate(logits, size=masks.shape[-2:], mode="bilinear", align_corners=False))[0])
         return out
 
     truth = [(masks[q] == a).long().cpu() for _, q, a in episodes]
@@ -445,7 +445,7 @@ def meta_train_episodes(
             fv = teacher.features(torch.cat([si, qi]))
             mem = teacher.model.encode_support([x[:max_k] for x in fv], sm.to(teacher.device))
             lg, _ = teacher.model([x[max_k:] for x in fv], mem)
-            out.append(F.interpolate(lg, size=qm.shape[-2:], mode="bilinear", align_corners=False).argmax(1)[0])
+            out.append(class_map(F.interpolate(lg, size=qm.shape[-2:], mode="bilinear", align_corners=False))[0])
         return out
 
     def val_iou():  # the same `val_n` episodes at every call

@@ -17,7 +17,7 @@ from fastcore.basics import patch
 import distillfss
 
 from .checkpoints import WeightsError, read_weights, write_weights
-from .core import DataError, check_output, get_device
+from .core import DataError, check_output, class_map, get_device
 from .data import resize_image
 from .backbones import BACKBONES, PROFILES, WEIGHT_SOURCES, FrozenBackbone, get_profile, weights_file
 from .backbones import backbone as make_backbone
@@ -145,7 +145,7 @@ class Student(nn.Module):
             lg = self(torch.stack([resize_image(im.float(), s) for im in chunk]))
             for j, im in enumerate(chunk):
                 l_ = F.interpolate(lg[j : j + 1], size=tuple(im.shape[-2:]), mode="bilinear", align_corners=False)[0]
-                masks.append(l_.argmax(0).cpu())
+                masks.append(class_map(l_, 0).cpu())
                 if return_probs:
                     probs.append(l_.softmax(0).cpu())
         self.train(was)

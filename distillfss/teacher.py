@@ -14,7 +14,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastcore.basics import patch
 
-from .core import DataError, IGNORE_INDEX, binary_mask, get_device
+from .core import DataError, IGNORE_INDEX, binary_mask, class_map, get_device
 from .checkpoints import WeightsError, match_state_dict, read_state_dict, read_weights, write_weights
 from .data import resize_image, resize_mask
 from .backbones import DEFAULT_BACKBONE, FrozenBackbone, Profile, backbone as make_backbone, get_profile
@@ -241,21 +241,25 @@ def chunk_shots(shots: Sequence[int], voting: int | None) -> list[list[int]]:
     return [shots[i : i + voting] for i in range(0, len(shots), voting)]
 
 
+def _strongest(logits: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    "Per pixel, the largest foreground of (B, 2, H, W) `logits` and the background of the one that gave it."
+    top, bg = logits[0][:, 1], logits[0][:, 0]
+    for lg in logits[1:]:  # a running maximum: argmax over a short leading axis is much slower on CPU
+        better = lg[:, 1] > top
+        top, bg = torch.where(better, lg[:, 1], top), torch.where(better, lg[:, 0], bg)
+    return top, bg
+
+
 def vote(chunk_logits: Sequence[torch.Tensor]) -> torch.Tensor:
     "Combine (B, 2, H, W) logits of chunks: max foreground, and the background of the chunk that gave it."
-    st = torch.stack(list(chunk_logits))  # (n, B, 2, H, W)
-    best = st[:, :, 1].argmax(0, keepdim=True)  # (1, B, H, W)
-    fg = st[:, :, 1].gather(0, best)[0]
-    bg = st[:, :, 0].gather(0, best)[0]
+    fg, bg = _strongest(list(chunk_logits))
     return torch.stack([bg, fg], 1)
 
 
 def merge_classes(class_logits: Sequence[torch.Tensor]) -> torch.Tensor:
     "(B, 1+C, H, W): channel 0 = background of the strongest class per pixel, channel c = class c's foreground."
-    st = torch.stack(list(class_logits))  # (C, B, 2, H, W)
-    best = st[:, :, 1].argmax(0, keepdim=True)
-    bg = st[:, :, 0].gather(0, best)[0]
-    return torch.cat([bg[:, None], st[:, :, 1].transpose(0, 1)], 1)
+    cl = list(class_logits)
+    return torch.cat([_strongest(cl)[1][:, None]] + [c[:, 1:2] for c in cl], 1)
 
 # %% ../nbs/04_teacher.ipynb #2073ef6b
 @dataclass
@@ -423,7 +427,7 @@ class DCAMATeacher(nn.Module):
             lg = self.class_logits(self.features(x, dtype=dtype), support, voting)
             for j, im in enumerate(chunk):
                 l_ = F.interpolate(lg[j : j + 1], size=tuple(im.shape[-2:]), mode="bilinear", align_corners=False)[0]
-                masks.append(l_.argmax(0).cpu())
+                masks.append(class_map(l_, 0).cpu())
                 if return_probs:
                     probs.append(l_.softmax(0).cpu())
         return (masks, probs) if return_probs else masks
