@@ -51,6 +51,8 @@ class Profile:
         True  # distillation trains the teacher's attention (False: frozen, its coarse maps computed once)
     )
     distill_rows: str = "shared"  # a step's `batch` query rows: "shared" by the classes, or "each" class's own
+    faithful: bool = False  # train as the authors' code does (`07_distill`: one-support episodes, merged loss, ...)
+    voting: int = 5  # Transfer predicts by voting over chunks of this many supports (the authors: 10)
     meta_steps: int = 20000  # episodic meta-training steps of a teacher head
     lr: float = 1e-3
 
@@ -66,7 +68,7 @@ class Profile:
 
 
 PROFILES = {
-    "paper": Profile("paper", image_size=384, decoder_size=96),
+    "paper": Profile("paper", image_size=384, decoder_size=96, faithful=True, voting=10),
     "cpu": Profile(
         "cpu",
         image_size=192,

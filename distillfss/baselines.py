@@ -11,7 +11,14 @@ import numpy as np
 
 from .core import DataError, binary_mask, fit, set_seed
 from .data import split_support_test, support_cycle
-from .distill import seg_loss, cycling_queries, teacher_targets
+from distillfss.distill import (
+    cycling_queries,
+    faithful_episode,
+    faithful_pairs,
+    merge_present,
+    seg_loss,
+    teacher_targets,
+)
 from .teacher import set_dropout
 
 # %% auto #0
@@ -28,20 +35,27 @@ def transfer(
     train_attention: bool | None = None,
     batch: int = 8,
     progress: bool = False,
+    faithful: bool | None = None,
 ):
-    "The Transfer baseline: a copy of `teacher` with its head fine-tuned on the prepared `support` by support cycling."
+    """The Transfer baseline: a copy of `teacher` with its head fine-tuned on the prepared `support` by support cycling
+    (`faithful`, default the profile's: the authors' one-support episodes and merged loss, dropout on)."""
     set_seed(seed)
     rng = np.random.default_rng(seed)
     steps = steps or teacher.profile.distill_steps
     train_attention = teacher.profile.distill_attention if train_attention is None else train_attention
     if support.k < 2:
         raise DataError("Transfer needs at least 2 support images (each in turn is the query)")
+    faithful = teacher.profile.faithful if faithful is None else faithful
     tuned = copy.deepcopy(teacher)
-    head = set_dropout(tuned.model, 0.0, 0.0).train()
+    head = tuned.model.train() if faithful else set_dropout(tuned.model, 0.0, 0.0).train()
     if not train_attention:
         head.DCAMA_blocks.requires_grad_(False)
     idx = list(range(support.k))
     feats, masks = support.feats, support.masks
+    if faithful:
+        step = _faithful_transfer_step(head, feats, masks, len(support.classes), loss)
+        tuned.history = fit(step, head.parameters(), steps, lr=lr, progress=progress, desc="transfer")
+        return tuned.eval()
     classes = [c for c in range(1, len(support.classes) + 1) if cycling_queries(masks, idx, c)]
     if not classes:
         raise DataError("Transfer has no episode to train on: a class needs pixels in at least two support images")
@@ -61,6 +75,25 @@ def transfer(
 
     tuned.history = fit(step_loss, head.parameters(), steps, lr=lr, progress=progress, desc="transfer")
     return tuned.eval()
+
+
+def _faithful_transfer_step(head, feats, masks, n_classes: int, loss: str):
+    "The authors' Transfer step: every support in turn is the query against one other, merged classes, loss / k."
+    classes, pairs = list(range(1, n_classes + 1)), faithful_pairs(len(masks))
+    if not any(faithful_episode(masks, q, s, classes) for q, s in pairs):
+        raise DataError("Transfer has no episode to train on: no support shows a class to its paired query")
+
+    def step_loss(step):
+        for q, s in pairs:
+            ep = faithful_episode(masks, q, s, classes)
+            if ep is None:
+                continue
+            present, y = ep
+            qf, sf = [f[q : q + 1] for f in feats], [f[s : s + 1] for f in feats]
+            lg = [head(qf, head.encode_support(sf, binary_mask(masks[s : s + 1], c)))[0] for c in present]
+            yield seg_loss(merge_present(lg, present, classes), y, loss) / len(pairs)
+
+    return step_loss
 
 # %% ../nbs/08_baselines.ipynb #c12b26ab
 def largest_k(

@@ -63,7 +63,7 @@ class Fitting:
     masks: list
     steps: int | None = None
     seed: int = 0
-    voting: int = 5
+    voting: int | None = None  # None: the profile's
     device: object = None
 
 
@@ -101,7 +101,8 @@ def _scratch(teacher: DCAMATeacher, seed: int) -> DCAMATeacher:
 
 def _transfer(f: Fitting, scratch: bool = False):
     tuned = transfer(_scratch(f.teacher, f.seed) if scratch else f.teacher, f.support, f.steps, seed=f.seed)
-    return (lambda ims, **kw: tuned.predict(ims, f.support, voting=f.voting, **kw)), tuned, len(tuned.history["loss"])
+    voting = f.voting or f.teacher.profile.voting
+    return (lambda ims, **kw: tuned.predict(ims, f.support, voting=voting, **kw)), tuned, len(tuned.history["loss"])
 
 
 def _probe(f: Fitting):
@@ -169,7 +170,7 @@ def fit_method(
     split,
     steps: int | None = None,
     seed: int = 0,
-    voting: int = 5,
+    voting: int | None = None,
     support=None,
     device=None,
 ) -> Fitted:
@@ -225,7 +226,7 @@ def run_method(
     backbone: str | None = None,
     profile: str = "cpu",
     steps: int | None = None,
-    voting: int = 5,
+    voting: int | None = None,
     size: int | None = None,
     device=None,
     teacher=None,
@@ -356,7 +357,7 @@ def _forward(method, t, st, probe, S):
         return lambda q: st(q)
     if method == "teacher":
         return lambda q: t.class_logits(t.features(q), S)
-    return lambda q: t.class_logits(t.features(q), S, voting=5)
+    return lambda q: t.class_logits(t.features(q), S, voting=t.profile.voting)
 
 
 def _n_params(*mods) -> int:

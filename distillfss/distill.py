@@ -28,27 +28,28 @@ from .meta import meta_teacher
 from .metrics import Pairs, evaluate
 from .student import Student
 from .data import support_cycle
-from .teacher import set_dropout
+from .teacher import NO_SHOT_LOGIT, merge_classes, set_dropout
 
 # %% auto #0
 __all__ = ['seg_loss', 'coarse_mse', 'episode_losses', 'cycling_queries', 'teacher_targets', 'classes_losses', 'batch_losses',
-           'distill_student', 'distill', 'distill_class', 'export_student']
+           'faithful_pairs', 'faithful_episode', 'merge_present', 'faithful_losses', 'distill_student', 'distill',
+           'distill_class', 'export_student']
 
 # %% ../nbs/07_distill.ipynb #2d6db225
 def seg_loss(logits: torch.Tensor, target: torch.Tensor, kind: str = "balanced", gamma: float = 2.0) -> torch.Tensor:
-    """Focal loss of (B, 2, h, w) logits against a (B, H, W) binary target (255 ignored): 'focal' averages over
-    pixels, 'balanced' weighs background and foreground halves equally."""
+    """Focal loss of (B, K, h, w) logits against (B, H, W) class indices (255 ignored; with K = 2 any class is the
+    foreground): 'focal' averages over pixels, 'balanced' weighs every class present equally."""
     if kind not in ("focal", "balanced"):
         raise ValueError(f"loss must be 'focal' or 'balanced', got {kind!r}")
     t = F.interpolate(target[:, None].float(), size=logits.shape[-2:], mode="nearest-exact")[:, 0].long()
     valid = t != IGNORE_INDEX
     logp = F.log_softmax(logits, 1)
-    tt = t.clamp(max=1)
+    tt = torch.where(valid, t, 0).clamp(max=logits.shape[1] - 1)
     lp = logp.gather(1, tt[:, None])[:, 0]
     fl = -((1 - lp.exp()) ** gamma) * lp
     if kind == "focal":
         return fl[valid].mean() if valid.any() else fl.sum() * 0
-    parts = [fl[valid & (tt == c)].mean() for c in (0, 1) if (valid & (tt == c)).any()]
+    parts = [fl[valid & (tt == c)].mean() for c in range(logits.shape[1]) if (valid & (tt == c)).any()]
     return torch.stack(parts).mean() if parts else fl.sum() * 0
 
 
@@ -207,6 +208,60 @@ def batch_losses(
     no query qualifies."""
     return classes_losses(head, student, feats, masks, idx, {c: queries}, objective, loss, {c: targets})
 
+# %% ../nbs/07_distill.ipynb #fa17h0000002
+def faithful_pairs(k: int) -> list[tuple[int, int]]:
+    "(query, support) of the authors' one-support episodes: query 0 with support 1, query i with support i - 1."
+    if k < 2:
+        raise DataError("one-support episodes need at least 2 supports")
+    return [(0, 1)] + [(i, i - 1) for i in range(1, k)]
+
+
+def faithful_episode(masks, q: int, s: int, classes: Sequence[int]) -> tuple[list[int], torch.Tensor] | None:
+    """The classes of `classes` that support `s` shows, and query `q`'s (1, H, W) mask with the others' pixels made
+    background; None if `s` shows none of them."""
+    present = [c for c in classes if (masks[s] == c).any()]
+    if not present:
+        return None
+    y = masks[q : q + 1].clone()
+    y[~torch.isin(y, torch.tensor([0, IGNORE_INDEX, *present], device=y.device))] = 0
+    return present, y
+
+
+def merge_present(logits: Sequence[torch.Tensor], present: Sequence[int], classes: Sequence[int]) -> torch.Tensor:
+    """Merged (1, 1+C, H, W) logits over `classes` from the (1, 2, H, W) `logits` of the `present` ones; a class
+    without a memory gets background 0 and foreground `NO_SHOT_LOGIT`."""
+    ref = logits[0]
+    absent = torch.stack([torch.zeros_like(ref[:, 0]), torch.full_like(ref[:, 1], NO_SHOT_LOGIT)], 1)
+    return merge_classes([logits[present.index(c)] if c in present else absent for c in classes])
+
+
+def faithful_losses(
+    head, student, feats, masks, q: int, s: int, classes: Sequence[int], objective: str = "refine", loss: str = "focal"
+) -> dict | None:
+    """Loss terms of the episode query `q` / support `s` over the 1-based `classes`, the authors' way: a class only
+    where `s` shows it, one loss on the merged logits. None if `s` shows none of the classes."""
+    ep = faithful_episode(masks, q, s, classes)
+    if ep is None:
+        return None
+    present, y = ep
+    qf, sf = [f[q : q + 1] for f in feats], [f[s : s + 1] for f in feats]
+    with torch.set_grad_enabled(objective == "refine" and torch.is_grad_enabled()):
+        t_cm = [head.coarse(qf, head.encode_support(sf, binary_mask(masks[s : s + 1], c))) for c in present]
+    parts = [dict(qf=qf, y=y, t_cm=t, s_cm=student.coarse(qf, c), pseudo=None) for c, t in zip(present, t_cm)]
+    s_logits, t_logits = _decode_rows(head, student, parts, objective)
+    merged = lambda lg: merge_present(lg, present, classes)
+    mse = torch.stack(
+        [coarse_mse(p["s_cm"], p["t_cm"] if objective == "refine" else [t.detach() for t in p["t_cm"]]) for p in parts]
+    ).mean()
+    s_all = merged(s_logits)
+    if objective == "refine":
+        lt, ls = seg_loss(merged(t_logits), y, loss), seg_loss(s_all, y, loss)
+        return dict(total=(lt + ls + mse) / 3, teacher=lt.detach(), student=ls.detach(), mse=mse.detach())
+    t_all = merged([t.detach() for t in t_logits])
+    pseudo = class_map(F.interpolate(t_all, size=y.shape[-2:], mode="bilinear", align_corners=False))
+    ls = seg_loss(s_all, torch.where(y == IGNORE_INDEX, y, pseudo), loss)
+    return dict(total=(ls + mse) / 2, student=ls.detach(), mse=mse.detach())
+
 # %% ../nbs/07_distill.ipynb #3313f00d
 def _strip(head):
     h = copy.deepcopy(head)
@@ -249,25 +304,26 @@ def distill_student(
     eval_every: int = 25,
     patience: int = 4,
     progress: bool = True,
+    faithful: bool | None = None,
 ):
     """Distill `teacher` on a prepared `support` set into a `Student` (new, or `student` for the 1-based `classes`);
     returns (student, history). A step decodes `batch` query rows, shared by the classes unless the profile's
-    `distill_rows` is "each"."""
+    `distill_rows` is "each"; `faithful` (default: the profile's) trains as the authors' code does instead."""
     if objective not in ("refine", "pure"):
         raise ValueError(f"objective must be 'refine' or 'pure', got {objective!r}")
     set_seed(seed)
     rng = np.random.default_rng(seed)
     steps = steps or teacher.profile.distill_steps
     train_attention = teacher.profile.distill_attention if train_attention is None else train_attention
+    faithful = teacher.profile.faithful if faithful is None else faithful
     K, feats, masks = support.k, support.feats, support.masks
     if K < 2:
         raise DataError(
             "distillation needs at least 2 support images (each in turn is the query, the others its support)"
         )
     given = student is not None
-    train_decoder = (
-        (not given) if train_decoder is None else train_decoder
-    )  # extending a student keeps its decoder by default
+    if train_decoder is None:  # extending a student keeps its decoder; the authors' pure student keeps the teacher's
+        train_decoder = not given and not (faithful and objective == "pure")
     student = student or Student.from_teacher(teacher, support.classes)
     if list(support.classes) != list(student.classes):
         raise DataError(f"the support set's classes {support.classes} are not the student's {student.classes}")
@@ -276,19 +332,21 @@ def distill_student(
         if not support.shots_with(c):
             raise DataError(f"class {c} ({support.classes[c - 1]!r}) has no pixels in any support mask")
     order = rng.permutation(K)
-    n_val = max(1, int(round(val_fraction * K))) if K >= min_val else 0
+    n_val = max(1, int(round(val_fraction * K))) if K >= min_val and not faithful else 0
     val_idx, train_idx = sorted(order[:n_val].tolist()), sorted(order[n_val:].tolist())
     t_start = time.time()
-    head = set_dropout(copy.deepcopy(teacher.model), 0.0, 0.0).train()
+    head = copy.deepcopy(teacher.model).train()
+    if not faithful:  # dropout off: the coarse maps to imitate stay put (the authors keep DCAMA's dropout of 0.5)
+        set_dropout(head, 0.0, 0.0)
     frozen = objective == "pure" or not train_attention
     if frozen:
         head.DCAMA_blocks.requires_grad_(False)
     targets = (
         {c: teacher_targets(head, feats, masks, train_idx, c, batch) for c in classes}
-        if frozen
+        if frozen and not faithful
         else {c: None for c in classes}
     )
-    cycle = {c: (targets[c]["queries"] if frozen else cycling_queries(masks, train_idx, c)) for c in classes}
+    cycle = {c: (targets[c] or dict(queries=cycling_queries(masks, train_idx, c)))["queries"] for c in classes}
     if not any(cycle.values()):
         raise DataError("no episode to train on: every class needs pixels in at least two support images")
     if given and objective == "refine" and train_decoder:
@@ -320,12 +378,36 @@ def distill_student(
             parts["rows"] = terms["n"]  # the query rows this step decoded, all classes together
             yield terms["total"] * terms["classes"] / n
 
+    pairs = [(train_idx[q], train_idx[s]) for q, s in faithful_pairs(len(train_idx))] if faithful else []
+    if faithful and not any((masks[s] == c).any() for _, s in pairs for c in classes):
+        raise DataError("no episode to train on: no support shows a class to its paired query")
+
+    def faithful_step(step):  # the authors' step: every support in turn is the query, its loss divided by k
+        parts = dict(rows=0)
+        terms_log.append(parts)
+        for q, s in pairs:
+            terms = faithful_losses(head, student, feats, masks, q, s, classes, objective, loss)
+            if terms is not None:
+                parts.update(
+                    {key: parts.get(key, 0.0) + float(terms[key]) / len(pairs) for key in terms if key != "total"}
+                )
+                parts["rows"] += 1
+                yield terms["total"] / len(pairs)
+
     stop = [EarlyStopping(student, eval_every, _val_score(student, feats, masks, val_idx, support.classes), patience)]
     student.train()
     t0 = time.time()
     hist = dict(val=[], best_step=None, stopped=None)
     hist.update(
-        fit(step_loss, params, steps, lr=lr, callbacks=stop if val_idx else [], progress=progress, desc="distilling")
+        fit(
+            faithful_step if faithful else step_loss,
+            params,
+            steps,
+            lr=lr,
+            callbacks=stop if val_idx else [],
+            progress=progress,
+            desc="distilling",
+        )
     )
     if student.decoder is head:
         student.decoder = _strip(head)
@@ -335,6 +417,7 @@ def distill_student(
         val_idx=val_idx,
         seconds=time.time() - t0,
         train_attention=not frozen,
+        faithful=faithful,
         setup_seconds=t0 - t_start,
     )
     student.eval()

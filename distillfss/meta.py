@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 import distillfss
-from .backbones import BACKBONES, DEFAULT_BACKBONE
+from .backbones import BACKBONES, DEFAULT_BACKBONE, get_profile
 from .checkpoints import WeightsError
 from .core import DataError, IGNORE_INDEX, Every, class_map, fit, get_device, set_seed
 from .datasets import FoldEpisodes
@@ -308,9 +308,9 @@ def meta_train(
     return dict(hist, val_apps=val_apps, train_apps=train_apps, seed=seed, steps=steps, max_k=max_k)
 
 # %% ../nbs/05_meta_training.ipynb #d00555d1
-def weights_path(backbone: str, profile: str = "cpu") -> Path:
-    "Where the shipped meta-trained head of `backbone` at `profile` lives inside the package."
-    return Path(distillfss.__file__).parent / "weights" / f"teacher_{backbone}_{profile}.safetensors"
+def weights_path(backbone: str, profile="cpu") -> Path:
+    "Where the shipped meta-trained head of `backbone` at `profile` (a name or a `Profile`) lives inside the package."
+    return Path(distillfss.__file__).parent / "weights" / f"teacher_{backbone}_{get_profile(profile).name}.safetensors"
 
 
 def meta_teacher(backbone: str | None = None, profile: str = "cpu", device=None) -> DCAMATeacher:
