@@ -26,10 +26,10 @@ from .meta import meta_teacher
 from .datasets import BENCHMARKS, paper_results, paper_split
 
 # %% auto #0
-__all__ = ['METHODS', 'ROW_KEYS', 'SPEED_METHODS', 'PAPER_NAMES', 'open_dataset', 'make_split', 'Fitting', 'Fitted', 'Method',
-           'check_methods', 'load_benchmark_teacher', 'support_pairs', 'fit_method', 'score_fitted', 'run_method',
-           'run_benchmark', 'aggregate', 'speed_benchmark', 'results_table', 'plot_results', 'plot_speed',
-           'plot_quality_vs_latency', 'paper_recipes', 'run_recipe', 'paper_table']
+__all__ = ['METHODS', 'ROW_KEYS', 'SPEED_METHODS', 'PAPER_NAMES', 'AUTHORS_PER_CLASS', 'open_dataset', 'make_split', 'Fitting',
+           'Fitted', 'Method', 'check_methods', 'load_benchmark_teacher', 'support_pairs', 'fit_method', 'score_fitted',
+           'run_method', 'run_benchmark', 'aggregate', 'speed_benchmark', 'results_table', 'plot_results', 'plot_speed',
+           'plot_quality_vs_latency', 'authors_shots', 'paper_recipes', 'run_recipe', 'paper_table']
 
 # %% ../nbs/10_benchmark.ipynb #1eb1684a
 def open_dataset(dataset) -> FolderDataset:
@@ -266,6 +266,7 @@ def run_benchmark(
     bb = backbone or ("swin_b" if teacher_checkpoint else DEFAULT_BACKBONE)  # as the teacher loads
     setting = dict(
         profile=get_profile(profile).name,
+        scheme="faithful" if get_profile(profile).faithful else "ours",  # the authors' training scheme, or ours
         scored_at=size or "mask",
         steps_asked=steps or "profile",
         teacher=Path(str(teacher_checkpoint)).name if teacher_checkpoint else "shipped",
@@ -616,6 +617,16 @@ PAPER_NAMES = dict(
 )
 
 
+AUTHORS_PER_CLASS = dict(isic=3, industrial=5)  # loaders that sample k // (C + 1) images per class (C + 1: with bg)
+
+
+def authors_shots(name: str, k: int) -> int:
+    """The support images the authors' code takes for `k` shots of dataset `name`: `k // (C + 1)` per class for ISIC
+    and Industrial, whose loaders count the background as a class (6 / 45 for ISIC's 9 / 60), `k` elsewhere."""
+    c = AUTHORS_PER_CLASS.get(name)
+    return k if c is None else (k // (c + 1)) * c
+
+
 def paper_recipes() -> dict:
     "One benchmark config per paper dataset: shots, steps, methods, seeds, backbone, profile and scoring size."
     return {
@@ -628,6 +639,7 @@ def paper_recipes() -> dict:
             backbone="swin_b",
             profile="paper",
             size=None if n == "weedmap" else PAPER_SIZE,
+            shot_counting="ours",  # or "authors": the images the authors' code took (`authors_shots`)
         )
         for n, d in BENCHMARKS.items()
     }  # the paper scored WeedMap at its tile size
@@ -641,10 +653,13 @@ def run_recipe(
     if name not in rec:
         raise DataError(f"no recipe {name!r}; recipes: {list(rec)}")
     r = {**rec[name], **overrides}
+    if r["shot_counting"] not in ("ours", "authors"):
+        raise DataError(f"shot_counting must be 'ours' or 'authors', got {r['shot_counting']!r}")
+    shots = [authors_shots(name, k) if r["shot_counting"] == "authors" else k for k in r["shots"]]
     return run_benchmark(
         [Path(root) / name],
         r["methods"],
-        r["shots"],
+        shots,
         r["seeds"],
         backbone=r["backbone"],
         profile=r["profile"],
@@ -658,23 +673,24 @@ def run_recipe(
     )
 
 
-def paper_table(rows: list[dict], metric: str = "miou") -> list[dict]:
-    "Our Transfer and student (mean ± std over seeds) beside the paper's Transfer, Distill and BAM, at low and high k."
+def paper_table(rows: list[dict], metric: str = "miou", shot_counting: str = "ours") -> list[dict]:
+    """Our Transfer and student (mean ± std over seeds) beside the paper's Transfer, Distill and BAM, at low and high
+    k; `shot_counting="authors"` reads our rows at the images the authors' code took (`authors_shots`)."""
     out = []
     for p in paper_results():
         name = next((n for n, t in PAPER_NAMES.items() if t == p["dataset"]), None)
         mine = [r for r in rows if r["dataset"] == name]
         if not mine:
             continue
-        line = dict(
-            dataset=p["dataset"], note="the paper's code used 6 / 45 images for 9 / 60 shots" if name == "isic" else ""
-        )
+        scheme = sorted({r.get("scheme", "ours") for r in mine})
+        line = dict(dataset=p["dataset"], scheme=" + ".join(scheme), counting=shot_counting)
         for lvl in ("low", "high"):
             k = p[f"shots_{lvl}"]
-            get = lambda m: _pm([r[metric] for r in mine if r["k"] == k and r["method"] == m])
+            k_ = authors_shots(name, k) if shot_counting == "authors" else k
+            get = lambda m: _pm([r[metric] for r in mine if r["k"] == k_ and r["method"] == m])
             line.update(
                 {
-                    f"k {lvl}": k,
+                    f"k {lvl}": k if k_ == k else f"{k} ({k_} images)",
                     f"BAM {lvl} (paper)": p[f"bam_{lvl}"],
                     f"Transfer {lvl} (paper)": p[f"transfer_{lvl}"],
                     f"Transfer {lvl} (ours)": get("transfer"),
