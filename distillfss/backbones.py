@@ -6,6 +6,7 @@
 from __future__ import annotations
 import importlib.util, os, urllib.error
 from dataclasses import dataclass
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -219,6 +220,14 @@ class SwinBlock(nn.Module):
         self.norm2, self.mlp = nn.LayerNorm(dim), _Mlp(dim, int(dim * mlp_ratio))
         self.register_buffer("attn_mask", shift_mask(res, res, self.window, self.shift) if self.shift else None)
         self._masks = {}
+        self.drop_path = 0.0  # stochastic depth: the probability of skipping each residual branch, per sample
+
+    def _branch(self, h):
+        "A residual branch, dropped for a random part of the batch when `drop_path` > 0 (the kept ones rescaled)."
+        if not self.drop_path:
+            return h
+        keep = torch.rand(h.shape[0], *[1] * (h.ndim - 1), device=h.device) >= self.drop_path
+        return h * keep / (1 - self.drop_path)
 
     def _mask(self, Hp, Wp, device):
         if not self.shift:
@@ -248,8 +257,8 @@ class SwinBlock(nn.Module):
         h = window_reverse(self.attn(window_partition(h, w), self._mask(Hp, Wp, x.device)), w, Hp, Wp)
         if s:
             h = torch.roll(h, (s, s), (1, 2))
-        x = x + h[:, :H, :W].reshape(B, L, C)
-        return x + self.mlp(self.norm2(x))
+        x = x + self._branch(h[:, :H, :W].reshape(B, L, C))
+        return x + self._branch(self.mlp(self.norm2(x)))
 
 
 class PatchMerging(nn.Module):
@@ -306,6 +315,18 @@ class SwinBlocks(FrozenBackbone):
         self.channels = tuple(embed * 2**i for i, d in enumerate(depths) for _ in range(d))
         self.strides = tuple(4 * 2**i for i, d in enumerate(depths) for _ in range(d))
         self.freeze()
+
+    @contextmanager
+    def drop_path(self, rate: float = 0.1):
+        "Within the block, skip residual branches at random, as Swin trains (rates rising linearly to `rate`)."
+        blocks = [b for layer in self.layers for b in layer.blocks]
+        try:
+            for b, r in zip(blocks, np.linspace(0, rate, len(blocks))):
+                b.drop_path = float(r)
+            yield self
+        finally:
+            for b in blocks:
+                b.drop_path = 0.0
 
     def blocks(self, x):
         x = self.patch_embed.proj(x)
