@@ -29,7 +29,7 @@ from .datasets import BENCHMARKS, paper_results, paper_split
 __all__ = ['METHODS', 'ROW_KEYS', 'SPEED_METHODS', 'PAPER_NAMES', 'AUTHORS_PER_CLASS', 'open_dataset', 'make_split', 'Fitting',
            'Fitted', 'Method', 'check_methods', 'load_benchmark_teacher', 'support_pairs', 'fit_method', 'score_fitted',
            'run_method', 'run_benchmark', 'aggregate', 'speed_benchmark', 'results_table', 'plot_results', 'plot_speed',
-           'plot_quality_vs_latency', 'authors_shots', 'paper_recipes', 'run_recipe', 'paper_table']
+           'plot_quality_vs_latency', 'scheme_effects', 'authors_shots', 'paper_recipes', 'run_recipe', 'paper_table']
 
 # %% ../nbs/10_benchmark.ipynb #1eb1684a
 def open_dataset(dataset) -> FolderDataset:
@@ -604,6 +604,32 @@ def plot_quality_vs_latency(
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
     return ax
+
+# %% ../nbs/10_benchmark.ipynb #fa17h0000008
+def scheme_effects(rows: list[dict], metric: str = "miou") -> list[dict]:
+    """Per method and k: each scheme's mean `metric` over the domains, per seed (mean ± std), and faithful - ours;
+    only the (method, k, seed) cells that both schemes ran."""
+    by = {}
+    for r in rows:
+        by.setdefault((r["method"], r["k"], r["seed"], r.get("scheme", "ours")), []).append(r[metric])
+    out = []
+    for m, k in dict.fromkeys((m, k) for m, k, _, _ in by):
+        seeds = sorted(s for m_, k_, s, sc in by if (m_, k_, sc) == (m, k, "ours") and (m, k, s, "faithful") in by)
+        if not seeds:
+            continue
+        mean = {sc: [float(np.mean(by[(m, k, s, sc)])) for s in seeds] for sc in ("ours", "faithful")}
+        diff = [f - o for f, o in zip(mean["faithful"], mean["ours"])]
+        out.append(
+            dict(
+                method=m,
+                k=k,
+                seeds=len(seeds),
+                ours=_pm(mean["ours"]),
+                faithful=_pm(mean["faithful"]),
+                **{"faithful - ours": _pm(diff)},
+            )
+        )
+    return out
 
 # %% ../nbs/10_benchmark.ipynb #c4e70dd8
 PAPER_NAMES = dict(
