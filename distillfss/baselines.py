@@ -17,6 +17,7 @@ from distillfss.distill import (
     faithful_pairs,
     merge_present,
     seg_loss,
+    step_features,
     teacher_targets,
 )
 from .teacher import set_dropout
@@ -53,7 +54,7 @@ def transfer(
     idx = list(range(support.k))
     feats, masks = support.feats, support.masks
     if faithful:
-        step = _faithful_transfer_step(head, feats, masks, len(support.classes), loss)
+        step = _faithful_transfer_step(head, step_features(teacher, support, True), masks, len(support.classes), loss)
         tuned.history = fit(step, head.parameters(), steps, lr=lr, progress=progress, desc="transfer")
         return tuned.eval()
     classes = [c for c in range(1, len(support.classes) + 1) if cycling_queries(masks, idx, c)]
@@ -77,13 +78,15 @@ def transfer(
     return tuned.eval()
 
 
-def _faithful_transfer_step(head, feats, masks, n_classes: int, loss: str):
-    "The authors' Transfer step: every support in turn is the query against one other, merged classes, loss / k."
+def _faithful_transfer_step(head, step_feats, masks, n_classes: int, loss: str):
+    """The authors' Transfer step: every support in turn is the query against one other, merged classes, loss / k
+    (`step_feats()`: the step's support features)."""
     classes, pairs = list(range(1, n_classes + 1)), faithful_pairs(len(masks))
     if not any(faithful_episode(masks, q, s, classes) for q, s in pairs):
         raise DataError("Transfer has no episode to train on: no support shows a class to its paired query")
 
     def step_loss(step):
+        feats = step_feats()
         for q, s in pairs:
             ep = faithful_episode(masks, q, s, classes)
             if ep is None:

@@ -31,9 +31,9 @@ from .data import support_cycle
 from .teacher import NO_SHOT_LOGIT, merge_classes, set_dropout
 
 # %% auto #0
-__all__ = ['seg_loss', 'coarse_mse', 'episode_losses', 'cycling_queries', 'teacher_targets', 'classes_losses', 'batch_losses',
-           'faithful_pairs', 'faithful_episode', 'merge_present', 'faithful_losses', 'distill_student', 'distill',
-           'distill_class', 'export_student']
+__all__ = ['AUTHORS_DROP_PATH', 'seg_loss', 'coarse_mse', 'episode_losses', 'cycling_queries', 'teacher_targets',
+           'classes_losses', 'batch_losses', 'step_features', 'faithful_pairs', 'faithful_episode', 'merge_present',
+           'faithful_losses', 'distill_student', 'distill', 'distill_class', 'export_student']
 
 # %% ../nbs/07_distill.ipynb #2d6db225
 def seg_loss(logits: torch.Tensor, target: torch.Tensor, kind: str = "balanced", gamma: float = 2.0) -> torch.Tensor:
@@ -209,6 +209,23 @@ def batch_losses(
     return classes_losses(head, student, feats, masks, idx, {c: queries}, objective, loss, {c: targets})
 
 # %% ../nbs/07_distill.ipynb #fa17h0000002
+AUTHORS_DROP_PATH = 0.1  # Swin's stochastic depth while the authors' code trains
+
+
+def step_features(teacher, support, faithful: bool):
+    """The support features a training step uses: the cached ones, or, in the authors' scheme with a backbone that
+    drops paths (Swin), the features computed again with drop-path on, as their `model.train()` does."""
+    fx = teacher.feature_extractor
+    if not (faithful and support.images is not None and hasattr(fx, "drop_path")):
+        return lambda: support.feats
+
+    def fresh():
+        with torch.no_grad(), fx.drop_path(AUTHORS_DROP_PATH):
+            return teacher.features(support.images)
+
+    return fresh
+
+
 def faithful_pairs(k: int) -> list[tuple[int, int]]:
     "(query, support) of the authors' one-support episodes: query 0 with support 1, query i with support i - 1."
     if k < 2:
@@ -382,11 +399,14 @@ def distill_student(
     if faithful and not any((masks[s] == c).any() for _, s in pairs for c in classes):
         raise DataError("no episode to train on: no support shows a class to its paired query")
 
+    step_feats = step_features(teacher, support, faithful)
+
     def faithful_step(step):  # the authors' step: every support in turn is the query, its loss divided by k
         parts = dict(rows=0)
         terms_log.append(parts)
+        f_ = step_feats()  # drop-path: new features at every step
         for q, s in pairs:
-            terms = faithful_losses(head, student, feats, masks, q, s, classes, objective, loss)
+            terms = faithful_losses(head, student, f_, masks, q, s, classes, objective, loss)
             if terms is not None:
                 parts.update(
                     {key: parts.get(key, 0.0) + float(terms[key]) / len(pairs) for key in terms if key != "total"}

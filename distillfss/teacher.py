@@ -274,6 +274,7 @@ class SupportSet:
     memories: dict = field(default_factory=dict)  # (class, chunk) -> SupportMemory, filled on first use
     stamp: tuple = ()  # which head weights / precision the memories were built with
     zero_values: bool = False  # attend with every mask value set to 0 (see `zeroed`)
+    images: torch.Tensor | None = None  # the images at the profile's size, kept for a backbone that drops paths (Swin)
 
     @property
     def k(self) -> int:
@@ -358,7 +359,8 @@ class DCAMATeacher(nn.Module):
         masks = resize_mask(sm, s).long()
         with torch.no_grad():
             feats = self.features(si)
-        return SupportSet(feats, masks.to(self.device), classes, self.feature_extractor.name, s)
+        keep = resize_image(si.float(), s) if hasattr(self.feature_extractor, "drop_path") else None  # see 07_distill
+        return SupportSet(feats, masks.to(self.device), classes, self.feature_extractor.name, s, images=keep)
 
     def memory(self, support: SupportSet, c: int, chunk: Sequence[int]) -> SupportMemory:
         """The support memory of class `c` over the support indices `chunk`; cached while the head's weights do not
