@@ -8,6 +8,7 @@ import copy
 from typing import Sequence
 
 import numpy as np
+import torch
 
 from .core import DataError, binary_mask, fit, set_seed
 from .data import split_support_test, support_cycle
@@ -15,7 +16,8 @@ from distillfss.distill import (
     cycling_queries,
     faithful_episode,
     faithful_pairs,
-    merge_present,
+    faithful_rows,
+    merge_episodes,
     seg_loss,
     step_features,
     teacher_targets,
@@ -85,16 +87,12 @@ def _faithful_transfer_step(head, step_feats, masks, n_classes: int, loss: str):
     if not any(faithful_episode(masks, q, s, classes) for q, s in pairs):
         raise DataError("Transfer has no episode to train on: no support shows a class to its paired query")
 
-    def step_loss(step):
-        feats = step_feats()
-        for q, s in pairs:
-            ep = faithful_episode(masks, q, s, classes)
-            if ep is None:
-                continue
-            present, y = ep
-            qf, sf = [f[q : q + 1] for f in feats], [f[s : s + 1] for f in feats]
-            lg = [head(qf, head.encode_support(sf, binary_mask(masks[s : s + 1], c)))[0] for c in present]
-            yield seg_loss(merge_present(lg, present, classes), y, loss) / len(pairs)
+    def step_loss(step):  # all episodes decoded in one pass, each one's loss on its merged logits, divided by k
+        eps, parts = faithful_rows(head, step_feats(), masks, pairs, classes, grad=True)
+        cat = lambda key: [torch.cat(x) for x in zip(*(p[key] for p in parts))]
+        logits = head.decode(cat("t_cm"), cat("qf")).split([len(p["rows"]) for p in parts])
+        merged = merge_episodes(eps, parts, logits, classes)
+        yield torch.stack([seg_loss(m, eps[e][1], loss) for e, m in merged.items()]).sum() / len(pairs)
 
     return step_loss
 

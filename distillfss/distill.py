@@ -33,7 +33,8 @@ from .teacher import NO_SHOT_LOGIT, merge_classes, set_dropout
 # %% auto #0
 __all__ = ['AUTHORS_DROP_PATH', 'seg_loss', 'coarse_mse', 'episode_losses', 'cycling_queries', 'teacher_targets',
            'classes_losses', 'batch_losses', 'step_features', 'faithful_pairs', 'faithful_episode', 'merge_present',
-           'faithful_losses', 'distill_student', 'distill', 'distill_class', 'export_student']
+           'faithful_rows', 'merge_episodes', 'faithful_losses', 'distill_student', 'distill', 'distill_class',
+           'export_student']
 
 # %% ../nbs/07_distill.ipynb #2d6db225
 def seg_loss(logits: torch.Tensor, target: torch.Tensor, kind: str = "balanced", gamma: float = 2.0) -> torch.Tensor:
@@ -252,32 +253,76 @@ def merge_present(logits: Sequence[torch.Tensor], present: Sequence[int], classe
     return merge_classes([logits[present.index(c)] if c in present else absent for c in classes])
 
 
+def faithful_rows(head, feats, masks, pairs: Sequence[tuple[int, int]], classes: Sequence[int], grad: bool = False):
+    """Each episode's `faithful_episode`, and per class the rows of the episodes whose support shows it: their
+    indices, query features and the teacher's coarse maps against that support alone (`only_shot`)."""
+    eps = [faithful_episode(masks, q, s, classes) for q, s in pairs]
+    parts = []
+    for c in classes:
+        rows = [e for e, ep in enumerate(eps) if ep is not None and c in ep[0]]
+        if not rows:
+            continue
+        qs = [pairs[e][0] for e in rows]
+        qf = [f[qs] for f in feats]
+        with torch.set_grad_enabled(grad):
+            mem = head.encode_support(feats, binary_mask(masks, c))
+            t_cm = head.coarse(qf, mem, only_shot=[pairs[e][1] for e in rows])
+        parts.append(dict(c=c, rows=rows, qf=qf, y=masks[qs], t_cm=t_cm, pseudo=None))
+    return eps, parts
+
+
+def merge_episodes(eps, parts, logits: Sequence[torch.Tensor], classes: Sequence[int]) -> dict:
+    "Episode -> its merged (1, 1+C, H, W) logits, from each class's rows' (n, 2, H, W) `logits` (in `parts` order)."
+    out = {}
+    for e, ep in enumerate(eps):
+        if ep is not None:
+            lg = [x[p["rows"].index(e)][None] for p, x in zip(parts, logits) if e in p["rows"]]
+            out[e] = merge_present(lg, ep[0], classes)
+    return out
+
+
 def faithful_losses(
-    head, student, feats, masks, q: int, s: int, classes: Sequence[int], objective: str = "refine", loss: str = "focal"
+    head,
+    student,
+    feats,
+    masks,
+    pairs: Sequence[tuple[int, int]],
+    classes: Sequence[int],
+    objective="refine",
+    loss="focal",
 ) -> dict | None:
-    """Loss terms of the episode query `q` / support `s` over the 1-based `classes`, the authors' way: a class only
-    where `s` shows it, one loss on the merged logits. None if `s` shows none of the classes."""
-    ep = faithful_episode(masks, q, s, classes)
-    if ep is None:
+    """Loss terms of the authors' episodes `pairs` (query, support) over the 1-based `classes`, decoded in one pass:
+    a class only where the support shows it, one loss per episode on the merged logits; each term summed over the
+    episodes and divided by their number. None if no support shows a class."""
+    eps, parts = faithful_rows(head, feats, masks, pairs, classes, objective == "refine" and torch.is_grad_enabled())
+    if not parts:
         return None
-    present, y = ep
-    qf, sf = [f[q : q + 1] for f in feats], [f[s : s + 1] for f in feats]
-    with torch.set_grad_enabled(objective == "refine" and torch.is_grad_enabled()):
-        t_cm = [head.coarse(qf, head.encode_support(sf, binary_mask(masks[s : s + 1], c))) for c in present]
-    parts = [dict(qf=qf, y=y, t_cm=t, s_cm=student.coarse(qf, c), pseudo=None) for c, t in zip(present, t_cm)]
+    for p in parts:
+        p["s_cm"] = student.coarse(p["qf"], p["c"])
     s_logits, t_logits = _decode_rows(head, student, parts, objective)
-    merged = lambda lg: merge_present(lg, present, classes)
-    mse = torch.stack(
-        [coarse_mse(p["s_cm"], p["t_cm"] if objective == "refine" else [t.detach() for t in p["t_cm"]]) for p in parts]
-    ).mean()
-    s_all = merged(s_logits)
+    s_ep, t_ep = merge_episodes(eps, parts, s_logits, classes), merge_episodes(eps, parts, t_logits, classes)
+    row_mse = {}  # episode -> the MSE of each of its classes' coarse maps
+    for p in parts:
+        t_cm = p["t_cm"] if objective == "refine" else [t.detach() for t in p["t_cm"]]
+        for j, e in enumerate(p["rows"]):
+            row_mse.setdefault(e, []).append(
+                coarse_mse([x[j : j + 1] for x in p["s_cm"]], [x[j : j + 1] for x in t_cm])
+            )
+    terms = [
+        _faithful_terms(s_ep[e], t_ep[e], eps[e][1], torch.stack(row_mse[e]).mean(), objective, loss) for e in s_ep
+    ]
+    out = {key: torch.stack([t[key] for t in terms]).sum() / len(pairs) for key in terms[0]}
+    return {key: v if key == "total" else v.detach() for key, v in out.items()} | dict(episodes=len(terms))
+
+
+def _faithful_terms(s_logits, t_logits, y, mse, objective, loss):
+    "One episode's terms from its merged logits; 'total' is what to minimise."
     if objective == "refine":
-        lt, ls = seg_loss(merged(t_logits), y, loss), seg_loss(s_all, y, loss)
-        return dict(total=(lt + ls + mse) / 3, teacher=lt.detach(), student=ls.detach(), mse=mse.detach())
-    t_all = merged([t.detach() for t in t_logits])
-    pseudo = class_map(F.interpolate(t_all, size=y.shape[-2:], mode="bilinear", align_corners=False))
-    ls = seg_loss(s_all, torch.where(y == IGNORE_INDEX, y, pseudo), loss)
-    return dict(total=(ls + mse) / 2, student=ls.detach(), mse=mse.detach())
+        lt, ls = seg_loss(t_logits, y, loss), seg_loss(s_logits, y, loss)
+        return dict(total=(lt + ls + mse) / 3, teacher=lt, student=ls, mse=mse)
+    pseudo = class_map(F.interpolate(t_logits.detach(), size=y.shape[-2:], mode="bilinear", align_corners=False))
+    ls = seg_loss(s_logits, torch.where(y == IGNORE_INDEX, y, pseudo), loss)
+    return dict(total=(ls + mse) / 2, student=ls, mse=mse)
 
 # %% ../nbs/07_distill.ipynb #3313f00d
 def _strip(head):
@@ -401,18 +446,11 @@ def distill_student(
 
     step_feats = step_features(teacher, support, faithful)
 
-    def faithful_step(step):  # the authors' step: every support in turn is the query, its loss divided by k
-        parts = dict(rows=0)
-        terms_log.append(parts)
-        f_ = step_feats()  # drop-path: new features at every step
-        for q, s in pairs:
-            terms = faithful_losses(head, student, f_, masks, q, s, classes, objective, loss)
-            if terms is not None:
-                parts.update(
-                    {key: parts.get(key, 0.0) + float(terms[key]) / len(pairs) for key in terms if key != "total"}
-                )
-                parts["rows"] += 1
-                yield terms["total"] / len(pairs)
+    def faithful_step(step):  # the authors' step: every support in turn is the query, the losses divided by k
+        terms = faithful_losses(head, student, step_feats(), masks, pairs, classes, objective, loss)
+        terms_log.append({key: float(v) for key, v in (terms or dict(episodes=0)).items() if key != "total"})
+        if terms is not None:
+            yield terms["total"]
 
     stop = [EarlyStopping(student, eval_every, _val_score(student, feats, masks, val_idx, support.classes), patience)]
     student.train()

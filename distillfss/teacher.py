@@ -166,14 +166,19 @@ class DCAMAHead(nn.Module):
         return SupportMemory(keys, values, len(m))
 
     def coarse(
-        self, query_feats: Sequence[torch.Tensor], memory: SupportMemory, drop_shot: Sequence[int] | None = None
+        self,
+        query_feats: Sequence[torch.Tensor],
+        memory: SupportMemory,
+        drop_shot: Sequence[int] | None = None,
+        only_shot: Sequence[int] | None = None,
     ) -> list[torch.Tensor]:
         """The three stacked coarse maps [deepest stage (B, n3, h32, w32), stage 3, stage 2] of queries against
-        `memory`; query b ignores shot `drop_shot[b]`."""
+        `memory`; query b ignores shot `drop_shot[b]`, or attends to shot `only_shot[b]` alone."""
         s0, s1, s2, s3 = self.stage_ends
         maps = []
-        if drop_shot is not None and len(drop_shot) != query_feats[0].shape[0]:
-            raise DataError(f"drop_shot names {len(drop_shot)} shots for {query_feats[0].shape[0]} queries")
+        for name, shots in (("drop_shot", drop_shot), ("only_shot", only_shot)):
+            if shots is not None and len(shots) != query_feats[0].shape[0]:
+                raise DataError(f"{name} names {len(shots)} shots for {query_feats[0].shape[0]} queries")
         for i, (l, j) in enumerate(self.layer_stage.items()):
             f = query_feats[l]
             B, C, h, w = f.shape
@@ -185,6 +190,10 @@ class DCAMAHead(nn.Module):
                     f"query block {l} is {h}x{w}x{C} but the support memory was built from another geometry; use one "
                     "image size"
                 )
+            if only_shot is not None:  # each query's own shot: its keys and values alone, gathered per query
+                sel = torch.as_tensor(list(only_shot), device=q.device)
+                k_ = k_.view(k_.shape[1], memory.k, h * w, -1)[:, sel].transpose(0, 1)
+                v_ = v_.view(memory.k, h * w)[sel][:, None, :, None]
             v_ = F.pad(v_, (0, q.shape[-1] - 1)).expand(B, blk.heads, -1, -1)  # see "the fused kernel" below
             mask = None
             if drop_shot is not None:  # support cycling in one batch: each query skips the keys of its own image
