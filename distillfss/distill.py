@@ -409,7 +409,7 @@ def distill_student(
         else {c: None for c in classes}
     )
     cycle = {c: (targets[c] or dict(queries=cycling_queries(masks, train_idx, c)))["queries"] for c in classes}
-    if not any(cycle.values()):
+    if not faithful and not any(cycle.values()):
         raise DataError("no episode to train on: every class needs pixels in at least two support images")
     if given and objective == "refine" and train_decoder:
         head.load_state_dict(student.decoder.state_dict(), strict=False)
