@@ -206,6 +206,7 @@ def score_fitted(
         seed=fitted.seed,
         backbone=teacher.feature_extractor.name,
         profile=teacher.profile.name,
+        scheme="faithful" if teacher.profile.faithful else "ours",  # the authors' training scheme, or ours
         scored_at=size or "mask",
         steps_asked=steps or "profile",
         teacher=Path(str(teacher_checkpoint)).name if teacher_checkpoint else "shipped",
@@ -606,28 +607,30 @@ def plot_quality_vs_latency(
     return ax
 
 # %% ../nbs/10_benchmark.ipynb #fa17h0000008
-def scheme_effects(rows: list[dict], metric: str = "miou") -> list[dict]:
-    """Per method and k: each scheme's mean `metric` over the domains, per seed (mean ± std), and faithful - ours;
-    only the (method, k, seed) cells that both schemes ran."""
-    by = {}
+def scheme_effects(rows: list[dict], metric: str = "miou", by: Sequence[str] = ("method", "k")) -> list[dict]:
+    """Per group of `by`: each scheme's mean `metric` over the domains (per seed; mean ± std over seeds) and
+    faithful - ours. Only the seeds and domains that both schemes ran count."""
+    cells = {}
     for r in rows:
-        by.setdefault((r["method"], r["k"], r["seed"], r.get("scheme", "ours")), []).append(r[metric])
+        key = (tuple(r[b] for b in by), r["seed"], r.get("scheme", "ours"))
+        cells.setdefault(key, {})[r["dataset"]] = r[metric]
     out = []
-    for m, k in dict.fromkeys((m, k) for m, k, _, _ in by):
-        seeds = sorted(s for m_, k_, s, sc in by if (m_, k_, sc) == (m, k, "ours") and (m, k, s, "faithful") in by)
-        if not seeds:
+    for g in dict.fromkeys(g for g, _, _ in cells):
+        common = {}  # seed -> the domains both schemes ran
+        for s in sorted({s for g_, s, _ in cells if g_ == g}):
+            both = cells.get((g, s, "ours"), {}).keys() & cells.get((g, s, "faithful"), {}).keys()
+            if both:
+                common[s] = sorted(both)
+        if not common:
             continue
-        mean = {sc: [float(np.mean(by[(m, k, s, sc)])) for s in seeds] for sc in ("ours", "faithful")}
+        mean = {
+            sc: [float(np.mean([cells[(g, s, sc)][d] for d in ds])) for s, ds in common.items()]
+            for sc in ("ours", "faithful")
+        }
         diff = [f - o for f, o in zip(mean["faithful"], mean["ours"])]
         out.append(
-            dict(
-                method=m,
-                k=k,
-                seeds=len(seeds),
-                ours=_pm(mean["ours"]),
-                faithful=_pm(mean["faithful"]),
-                **{"faithful - ours": _pm(diff)},
-            )
+            dict(zip(by, g), seeds=len(common), ours=_pm(mean["ours"]), faithful=_pm(mean["faithful"]))
+            | {"faithful - ours": _pm(diff)}
         )
     return out
 
