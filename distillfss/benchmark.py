@@ -113,9 +113,16 @@ def _probe(f: Fitting):
     return probe.predict, probe, len(probe.history["loss"])
 
 
-def _student(f: Fitting, objective: str, loss: str = "balanced"):
+def _student(f: Fitting, objective: str, loss: str = "balanced", train_decoder: bool | None = None):
     st, hist = distill_student(
-        f.teacher, f.support, f.steps, objective=objective, loss=loss, seed=f.seed, progress=False
+        f.teacher,
+        f.support,
+        f.steps,
+        objective=objective,
+        loss=loss,
+        seed=f.seed,
+        progress=False,
+        train_decoder=train_decoder,
     )
     return st.predict, st, len(hist["loss"])
 
@@ -138,6 +145,11 @@ METHODS = {
     "student_pure": Method(lambda f: _student(f, "pure"), "student", "DistillFSS, pure objective (teacher frozen)"),
     "student_refine_focal": Method(
         lambda f: _student(f, "refine", "focal"), "student", "DistillFSS, refine objective, plain focal loss"
+    ),
+    "student_pure_frozen_decoder": Method(
+        lambda f: _student(f, "pure", train_decoder=False),
+        "student",
+        "DistillFSS, pure objective, the teacher's decoder kept frozen (as the authors' pure distillation)",
     ),
 }
 
@@ -609,7 +621,7 @@ def plot_quality_vs_latency(
 # %% ../nbs/10_benchmark.ipynb #fa17h0000008
 def scheme_effects(rows: list[dict], metric: str = "miou", by: Sequence[str] = ("method", "k")) -> list[dict]:
     """Per group of `by`: each scheme's mean `metric` over the domains (per seed; mean ± std over seeds) and
-    faithful - ours. Only the seeds and domains that both schemes ran count."""
+    faithful - ours. Only the seeds and domains that both schemes ran count (`domains`: how many)."""
     cells = {}
     for r in rows:
         key = (tuple(r[b] for b in by), r["seed"], r.get("scheme", "ours"))
@@ -629,7 +641,9 @@ def scheme_effects(rows: list[dict], metric: str = "miou", by: Sequence[str] = (
         }
         diff = [f - o for f, o in zip(mean["faithful"], mean["ours"])]
         out.append(
-            dict(zip(by, g), seeds=len(common), ours=_pm(mean["ours"]), faithful=_pm(mean["faithful"]))
+            dict(zip(by, g))
+            | ({} if "dataset" in by else dict(domains=min(len(ds) for ds in common.values())))
+            | dict(seeds=len(common), ours=_pm(mean["ours"]), faithful=_pm(mean["faithful"]))
             | {"faithful - ours": _pm(diff)}
         )
     return out
