@@ -29,7 +29,8 @@ from .datasets import BENCHMARKS, paper_results, paper_split
 __all__ = ['METHODS', 'ROW_KEYS', 'SPEED_METHODS', 'PAPER_NAMES', 'AUTHORS_PER_CLASS', 'open_dataset', 'make_split', 'Fitting',
            'Fitted', 'Method', 'check_methods', 'load_benchmark_teacher', 'support_pairs', 'fit_method', 'score_fitted',
            'run_method', 'run_benchmark', 'aggregate', 'speed_benchmark', 'results_table', 'plot_results', 'plot_speed',
-           'plot_quality_vs_latency', 'scheme_effects', 'authors_shots', 'paper_recipes', 'run_recipe', 'paper_table']
+           'plot_quality_vs_latency', 'scheme_seed_means', 'scheme_effects', 'scheme_parts', 'authors_shots',
+           'paper_recipes', 'run_recipe', 'paper_table']
 
 # %% ../nbs/10_benchmark.ipynb #1eb1684a
 def open_dataset(dataset) -> FolderDataset:
@@ -619,34 +620,52 @@ def plot_quality_vs_latency(
     return ax
 
 # %% ../nbs/10_benchmark.ipynb #fa17h0000008
-def scheme_effects(rows: list[dict], metric: str = "miou", by: Sequence[str] = ("method", "k")) -> list[dict]:
-    """Per group of `by`: each scheme's mean `metric` over the domains (per seed; mean ± std over seeds) and
-    faithful - ours. Only the seeds and domains that both schemes ran count (`domains`: how many)."""
+def scheme_seed_means(rows: list[dict], metric: str = "miou", by: Sequence[str] = ("method", "k")) -> dict:
+    """Group of `by` -> (per scheme, the domains' mean `metric` for each seed; how many domains). Only the seeds and
+    domains that both schemes ran count; a group one scheme lacks is left out."""
     cells = {}
     for r in rows:
         key = (tuple(r[b] for b in by), r["seed"], r.get("scheme", "ours"))
         cells.setdefault(key, {})[r["dataset"]] = r[metric]
-    out = []
+    out = {}
     for g in dict.fromkeys(g for g, _, _ in cells):
         common = {}  # seed -> the domains both schemes ran
         for s in sorted({s for g_, s, _ in cells if g_ == g}):
             both = cells.get((g, s, "ours"), {}).keys() & cells.get((g, s, "faithful"), {}).keys()
             if both:
                 common[s] = sorted(both)
-        if not common:
-            continue
-        mean = {
-            sc: [float(np.mean([cells[(g, s, sc)][d] for d in ds])) for s, ds in common.items()]
-            for sc in ("ours", "faithful")
-        }
+        if common:
+            means = {
+                sc: [float(np.mean([cells[(g, s, sc)][d] for d in ds])) for s, ds in common.items()]
+                for sc in ("ours", "faithful")
+            }
+            out[g] = means, min(len(ds) for ds in common.values())
+    return out
+
+
+def scheme_effects(rows: list[dict], metric: str = "miou", by: Sequence[str] = ("method", "k")) -> list[dict]:
+    """Per group of `by`: each scheme's mean `metric` over the domains (per seed; mean ± std over seeds) and
+    faithful - ours, from `scheme_seed_means` (`domains`: how many count)."""
+    out = []
+    for g, (mean, n_domains) in scheme_seed_means(rows, metric, by).items():
         diff = [f - o for f, o in zip(mean["faithful"], mean["ours"])]
         out.append(
             dict(zip(by, g))
-            | ({} if "dataset" in by else dict(domains=min(len(ds) for ds in common.values())))
-            | dict(seeds=len(common), ours=_pm(mean["ours"]), faithful=_pm(mean["faithful"]))
+            | ({} if "dataset" in by else dict(domains=n_domains))
+            | dict(seeds=len(diff), ours=_pm(mean["ours"]), faithful=_pm(mean["faithful"]))
             | {"faithful - ours": _pm(diff)}
         )
     return out
+
+
+def scheme_parts(rows: list[dict], metric: str = "miou", by: Sequence[str] = ("method", "k")) -> list[tuple]:
+    """The groups of `by` where the schemes part: their mean `metric`s differ by more than the seeds' spread (the
+    larger of the two schemes' ranges over seeds)."""
+    return [
+        g
+        for g, (mean, _) in scheme_seed_means(rows, metric, by).items()
+        if abs(np.mean(mean["faithful"]) - np.mean(mean["ours"])) > max(np.ptp(mean["ours"]), np.ptp(mean["faithful"]))
+    ]
 
 # %% ../nbs/10_benchmark.ipynb #c4e70dd8
 PAPER_NAMES = dict(
