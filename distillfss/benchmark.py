@@ -21,16 +21,17 @@ from .backbones import DEFAULT_BACKBONE, LinearProbe, get_profile, linear_probe,
 from .student import Student
 from .teacher import DCAMATeacher
 from .distill import distill_student
-from .baselines import transfer
+from .baselines import largest_k, transfer
 from .meta import meta_teacher
 from .datasets import BENCHMARKS, paper_results, paper_split
 
 # %% auto #0
-__all__ = ['METHODS', 'ROW_KEYS', 'SPEED_METHODS', 'PAPER_NAMES', 'AUTHORS_PER_CLASS', 'open_dataset', 'make_split', 'Fitting',
-           'Fitted', 'Method', 'check_methods', 'load_benchmark_teacher', 'support_pairs', 'fit_method', 'score_fitted',
-           'run_method', 'run_benchmark', 'aggregate', 'speed_benchmark', 'results_table', 'plot_results', 'plot_speed',
-           'plot_quality_vs_latency', 'scheme_seed_means', 'scheme_effects', 'scheme_parts', 'authors_shots',
-           'paper_recipes', 'run_recipe', 'paper_table']
+__all__ = ['METHODS', 'ROW_KEYS', 'SPEED_METHODS', 'ABLATION', 'PAPER_NAMES', 'AUTHORS_PER_CLASS', 'open_dataset', 'make_split',
+           'Fitting', 'Fitted', 'Method', 'check_methods', 'load_benchmark_teacher', 'support_pairs', 'fit_method',
+           'score_fitted', 'run_method', 'run_benchmark', 'aggregate', 'speed_benchmark', 'results_table',
+           'plot_results', 'plot_speed', 'plot_quality_vs_latency', 'scheme_seed_means', 'scheme_effects',
+           'scheme_parts', 'method_effects', 'shot_grid', 'plot_shots', 'authors_shots', 'paper_recipes', 'run_recipe',
+           'paper_table']
 
 # %% ../nbs/10_benchmark.ipynb #1eb1684a
 def open_dataset(dataset) -> FolderDataset:
@@ -114,16 +115,9 @@ def _probe(f: Fitting):
     return probe.predict, probe, len(probe.history["loss"])
 
 
-def _student(f: Fitting, objective: str, loss: str = "balanced", train_decoder: bool | None = None):
+def _student(f: Fitting, objective: str, loss: str = "balanced", **kw):
     st, hist = distill_student(
-        f.teacher,
-        f.support,
-        f.steps,
-        objective=objective,
-        loss=loss,
-        seed=f.seed,
-        progress=False,
-        train_decoder=train_decoder,
+        f.teacher, f.support, f.steps, objective=objective, loss=loss, seed=f.seed, progress=False, **kw
     )
     return st.predict, st, len(hist["loss"])
 
@@ -146,6 +140,21 @@ METHODS = {
     "student_pure": Method(lambda f: _student(f, "pure"), "student", "DistillFSS, pure objective (teacher frozen)"),
     "student_refine_focal": Method(
         lambda f: _student(f, "refine", "focal"), "student", "DistillFSS, refine objective, plain focal loss"
+    ),
+    "student_refine_no_mse": Method(
+        lambda f: _student(f, "refine", weights={"mse": 0}),
+        "student",
+        "refine with the MSE weight 0: the distillers never see the teacher's coarse maps",
+    ),
+    "student_decoder_gt": Method(
+        lambda f: _student(f, "refine", weights={"teacher": 0, "mse": 0}, train_distillers=False),
+        "student",
+        "the student's decoder fine-tuned on the ground truth alone, its distillers left as they start",
+    ),
+    "student_refine_attention": Method(
+        lambda f: _student(f, "refine", train_attention=True),
+        "student",
+        "refine with the teacher's attention trained too (the paper's refine; the cpu profile freezes it)",
     ),
     "student_pure_frozen_decoder": Method(
         lambda f: _student(f, "pure", train_decoder=False),
@@ -261,7 +270,7 @@ ROW_KEYS = ("dataset", "method", "k", "seed", "backbone")
 def run_benchmark(
     datasets: Sequence,
     methods: Sequence[str] = ("teacher", "transfer", "probe", "student_refine"),
-    shots: Sequence[int] = (5,),
+    shots: Sequence[int] | dict = (5,),
     seeds: Sequence[int] = (0, 1),
     backbone: str | None = None,
     profile: str = "cpu",
@@ -274,7 +283,8 @@ def run_benchmark(
     executor=None,
     progress: bool = True,
 ) -> list[dict]:
-    "Run every (dataset, k, seed, method) cell; rows are returned and written to `out` (.json/.csv) as they finish."
+    """Run every (dataset, k, seed, method) cell; rows are returned and written to `out` (.json/.csv) as they finish.
+    `shots` is the ks of every dataset, or a dict giving each dataset (as named in `datasets`) its own."""
     methods = check_methods(methods)
     names = {str(d): open_dataset(d).name for d in datasets}  # fail on a bad name before hours of work
     bb = backbone or ("swin_b" if teacher_checkpoint else DEFAULT_BACKBONE)  # as the teacher loads
@@ -303,7 +313,7 @@ def run_benchmark(
     cells = [
         dict(method=m, dataset=d, k=k, seed=s)
         for d in datasets
-        for k in shots
+        for k in (shots.get(d, ()) if isinstance(shots, dict) else shots)
         for s in seeds
         for m in methods
         if (names[str(d)], m, k, s, bb) not in done
@@ -666,6 +676,57 @@ def scheme_parts(rows: list[dict], metric: str = "miou", by: Sequence[str] = ("m
         for g, (mean, _) in scheme_seed_means(rows, metric, by).items()
         if abs(np.mean(mean["faithful"]) - np.mean(mean["ours"])) > max(np.ptp(mean["ours"]), np.ptp(mean["faithful"]))
     ]
+
+# %% ../nbs/10_benchmark.ipynb #4dd4641cc4064e0191573fe9c69df29b
+ABLATION = ("student_refine", "student_refine_no_mse", "student_decoder_gt", "student_refine_attention", "student_pure")
+
+
+def method_effects(rows: list[dict], reference: str, metric: str = "miou") -> list[dict]:
+    """Per method: its mean `metric` over the domains (per seed; mean ± std over seeds) and the paired difference to
+    `reference` (same seed, same domains), for each k in turn."""
+    cell = {(r["method"], r["k"], r["seed"], r["dataset"]): r[metric] for r in rows}
+    out = []
+    for m, k in dict.fromkeys((r["method"], r["k"]) for r in rows):
+        mean, diff = [], []
+        for s in sorted({s for m_, k_, s, _ in cell if (m_, k_) == (m, k)}):
+            ds = [d for m_, k_, s_, d in cell if (m_, k_, s_) == (m, k, s) and (reference, k, s, d) in cell]
+            if ds:
+                mean.append(float(np.mean([cell[(m, k, s, d)] for d in ds])))
+                diff.append(mean[-1] - float(np.mean([cell[(reference, k, s, d)] for d in ds])))
+        n = len({d for m_, k_, _, d in cell if (m_, k_) == (m, k)})
+        out.append(dict(method=m, k=k, domains=n, seeds=len(mean), mean=_pm(mean), **{f"- {reference}": _pm(diff)}))
+    return sorted(out, key=lambda r: r["k"])  # stable: within a k, the methods in the rows' order
+
+# %% ../nbs/10_benchmark.ipynb #33b0902fd34d4ace834912fa1002cf8e
+def shot_grid(datasets: Sequence, ks: Sequence[int] = (2, 5, 10, 20)) -> dict:
+    "Each dataset's ks among `ks`, up to the largest its images allow (`largest_k`): `run_benchmark`'s `shots`."
+    return {d: [k for k in ks if k <= largest_k(open_dataset(d))] for d in datasets}
+
+# %% ../nbs/10_benchmark.ipynb #cdf66aed5cc84ca1b48e60bad68798a8
+def plot_shots(rows: list[dict], metric: str = "miou", methods: Sequence[str] | None = None, axs=None):
+    "`metric` against k, one panel per dataset, one line per method (mean over seeds; bars: the seeds' range)."
+    import matplotlib.pyplot as plt  # local, as in `plot_results`
+
+    methods = [m for m in (methods or METHODS) if any(r["method"] == m for r in rows)]
+    datasets = list(dict.fromkeys(r["dataset"] for r in rows))
+    if axs is None:
+        _, axs = plt.subplots(1, len(datasets), figsize=(2.6 * len(datasets), 2.8), squeeze=False)
+        axs = axs[0]
+    for ax, d in zip(axs, datasets):
+        for j, m in enumerate(methods):
+            ks = sorted({r["k"] for r in rows if (r["dataset"], r["method"]) == (d, m)})
+            v = [[r[metric] for r in rows if (r["dataset"], r["method"], r["k"]) == (d, m, k)] for k in ks]
+            mean = [np.mean(x) for x in v]
+            err = [[a - min(x) for a, x in zip(mean, v)], [max(x) - a for a, x in zip(mean, v)]]
+            ax.errorbar(ks, mean, yerr=err, color=f"C{j}", marker="o", ms=3, capsize=2, label=m)
+        ax.set_title(d)
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(sorted({r["k"] for r in rows if r["dataset"] == d}))
+        ax.xaxis.set_major_formatter(plt.ScalarFormatter())
+        ax.set_xlabel("k")
+    axs[0].set_ylabel(f"{metric} (%)")
+    axs[0].legend(fontsize=7)
+    return axs
 
 # %% ../nbs/10_benchmark.ipynb #c4e70dd8
 PAPER_NAMES = dict(

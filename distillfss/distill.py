@@ -31,10 +31,10 @@ from .data import support_cycle
 from .teacher import NO_SHOT_LOGIT, merge_classes, set_dropout
 
 # %% auto #0
-__all__ = ['AUTHORS_DROP_PATH', 'seg_loss', 'coarse_mse', 'episode_losses', 'cycling_queries', 'teacher_targets',
-           'classes_losses', 'batch_losses', 'step_features', 'faithful_pairs', 'faithful_episode', 'merge_present',
-           'faithful_rows', 'merge_episodes', 'faithful_losses', 'distill_student', 'distill', 'distill_class',
-           'export_student']
+__all__ = ['AUTHORS_DROP_PATH', 'seg_loss', 'coarse_mse', 'weighted_total', 'episode_losses', 'cycling_queries',
+           'teacher_targets', 'classes_losses', 'batch_losses', 'step_features', 'faithful_pairs', 'faithful_episode',
+           'merge_present', 'faithful_rows', 'merge_episodes', 'faithful_losses', 'distill_student', 'distill',
+           'distill_class', 'export_student']
 
 # %% ../nbs/07_distill.ipynb #2d6db225
 def seg_loss(logits: torch.Tensor, target: torch.Tensor, kind: str = "balanced", gamma: float = 2.0) -> torch.Tensor:
@@ -59,6 +59,15 @@ def coarse_mse(student_coarse, teacher_coarse) -> torch.Tensor:
     return torch.stack([F.mse_loss(s, t) for s, t in zip(student_coarse, teacher_coarse)]).mean()
 
 # %% ../nbs/07_distill.ipynb #f35126c4
+def weighted_total(terms: dict, weights: dict | None = None) -> torch.Tensor:
+    """The objective from its loss terms ('teacher', 'student', 'mse'): their mean, or their weighted mean where
+    `weights` gives a term's weight (1 otherwise), so `{"mse": 0}` drops the MSE and keeps the others' scale."""
+    w = {key: float((weights or {}).get(key, 1.0)) for key in terms}
+    if sum(w.values()) <= 0:
+        raise ValueError(f"the loss weights {weights} leave no term of {sorted(terms)} to train on")
+    return sum(w[key] * terms[key] for key in terms if w[key]) / sum(w.values())
+
+
 def episode_losses(
     head,
     student,
@@ -69,6 +78,7 @@ def episode_losses(
     c: int,
     objective: str = "refine",
     loss: str = "balanced",
+    weights: dict | None = None,
 ) -> dict:
     """Loss terms of one binary episode (class `c`, query `q`, supports `others`) on cached features; 'total' is what
     to minimise."""
@@ -82,12 +92,13 @@ def episode_losses(
     mse = coarse_mse(s_cm, [t.detach() for t in t_cm] if objective == "pure" else t_cm)
     if objective == "refine":
         lt, ls = seg_loss(t_logits, y, loss), seg_loss(s_logits, y, loss)
-        return dict(total=(lt + ls + mse) / 3, teacher=lt.detach(), student=ls.detach(), mse=mse.detach())
+        terms = dict(teacher=lt, student=ls, mse=mse)
+        return dict({key: v.detach() for key, v in terms.items()}, total=weighted_total(terms, weights))
     if objective == "pure":
         pseudo = class_map(F.interpolate(t_logits.detach(), size=y.shape[-2:], mode="bilinear", align_corners=False))
         pseudo = torch.where(y == IGNORE_INDEX, y, pseudo)
         ls = seg_loss(s_logits, pseudo, loss)
-        return dict(total=(ls + mse) / 2, student=ls.detach(), mse=mse.detach())
+        return dict(student=ls.detach(), mse=mse.detach(), total=weighted_total(dict(student=ls, mse=mse), weights))
     raise ValueError(f"objective must be 'refine' or 'pure', got {objective!r}")
 
 # %% ../nbs/07_distill.ipynb #ca6d239e
@@ -129,6 +140,7 @@ def classes_losses(
     objective: str = "refine",
     loss: str = "balanced",
     targets: dict | None = None,
+    weights: dict | None = None,
 ) -> dict | None:
     """Loss terms of support cycling for several classes over the images `idx` (`picks`: class -> its queries, None
     for all that qualify; `targets`: class -> its cached teacher maps): each class's terms averaged over the classes
@@ -158,7 +170,7 @@ def classes_losses(
     if not parts:
         return None
     s_logits, t_logits = _decode_rows(head, student, parts, objective)
-    terms = [_terms(p, s, t, objective, loss) for p, s, t in zip(parts, s_logits, t_logits)]
+    terms = [_terms(p, s, t, objective, loss, weights) for p, s, t in zip(parts, s_logits, t_logits)]
     mean = lambda key: torch.stack([t[key] for t in terms]).mean()
     out = {key: mean(key) if key == "total" else mean(key).detach() for key in terms[0]}
     return dict(out, n=sum(len(p["y"]) for p in parts), classes=len(parts))
@@ -179,18 +191,22 @@ def _decode_rows(head, student, parts, objective):
     return student.decoder.decode(s_cm, qf).split(sizes), t_logits
 
 
-def _terms(part, s_logits, t_logits, objective, loss):
+def _terms(part, s_logits, t_logits, objective, loss, weights=None):
     "One class's loss terms from its rows' logits; 'total' is what to minimise."
     y, t_cm = part["y"], part["t_cm"]
     mse = coarse_mse(part["s_cm"], t_cm if objective == "refine" else [t.detach() for t in t_cm])
     if objective == "refine":
         lt, ls = seg_loss(t_logits, y, loss), seg_loss(s_logits, y, loss)
-        return dict(total=(lt + ls + mse) / 3, teacher=lt, student=ls, mse=mse)
+        return _with_total(dict(teacher=lt, student=ls, mse=mse), weights)
     pseudo = part["pseudo"]
     if pseudo is None:
         pseudo = class_map(F.interpolate(t_logits.detach(), size=y.shape[-2:], mode="bilinear", align_corners=False))
     ls = seg_loss(s_logits, torch.where(y == IGNORE_INDEX, y, pseudo), loss)
-    return dict(total=(ls + mse) / 2, student=ls, mse=mse)
+    return _with_total(dict(student=ls, mse=mse), weights)
+
+
+def _with_total(terms: dict, weights=None) -> dict:
+    return dict(terms, total=weighted_total(terms, weights))
 
 
 def batch_losses(
@@ -204,10 +220,11 @@ def batch_losses(
     loss: str = "balanced",
     queries: Sequence[int] | None = None,
     targets: dict | None = None,
+    weights: dict | None = None,
 ) -> dict | None:
     """Loss terms of support cycling for class `c` over the images `idx` (each query's support: the others); None if
     no query qualifies."""
-    return classes_losses(head, student, feats, masks, idx, {c: queries}, objective, loss, {c: targets})
+    return classes_losses(head, student, feats, masks, idx, {c: queries}, objective, loss, {c: targets}, weights)
 
 # %% ../nbs/07_distill.ipynb #fa17h0000002
 AUTHORS_DROP_PATH = 0.1  # Swin's stochastic depth while the authors' code trains
@@ -290,6 +307,7 @@ def faithful_losses(
     classes: Sequence[int],
     objective="refine",
     loss="focal",
+    weights: dict | None = None,
 ) -> dict | None:
     """Loss terms of the authors' episodes `pairs` (query, support) over the 1-based `classes`, decoded in one pass:
     a class only where the support shows it, one loss per episode on the merged logits; each term summed over the
@@ -309,20 +327,21 @@ def faithful_losses(
                 coarse_mse([x[j : j + 1] for x in p["s_cm"]], [x[j : j + 1] for x in t_cm])
             )
     terms = [
-        _faithful_terms(s_ep[e], t_ep[e], eps[e][1], torch.stack(row_mse[e]).mean(), objective, loss) for e in s_ep
+        _faithful_terms(s_ep[e], t_ep[e], eps[e][1], torch.stack(row_mse[e]).mean(), objective, loss, weights)
+        for e in s_ep
     ]
     out = {key: torch.stack([t[key] for t in terms]).sum() / len(pairs) for key in terms[0]}
     return {key: v if key == "total" else v.detach() for key, v in out.items()} | dict(episodes=len(terms))
 
 
-def _faithful_terms(s_logits, t_logits, y, mse, objective, loss):
+def _faithful_terms(s_logits, t_logits, y, mse, objective, loss, weights=None):
     "One episode's terms from its merged logits; 'total' is what to minimise."
     if objective == "refine":
         lt, ls = seg_loss(t_logits, y, loss), seg_loss(s_logits, y, loss)
-        return dict(total=(lt + ls + mse) / 3, teacher=lt, student=ls, mse=mse)
+        return _with_total(dict(teacher=lt, student=ls, mse=mse), weights)
     pseudo = class_map(F.interpolate(t_logits.detach(), size=y.shape[-2:], mode="bilinear", align_corners=False))
     ls = seg_loss(s_logits, torch.where(y == IGNORE_INDEX, y, pseudo), loss)
-    return dict(total=(ls + mse) / 2, student=ls, mse=mse)
+    return _with_total(dict(student=ls, mse=mse), weights)
 
 # %% ../nbs/07_distill.ipynb #3313f00d
 def _strip(head):
@@ -367,10 +386,14 @@ def distill_student(
     patience: int = 4,
     progress: bool = True,
     faithful: bool | None = None,
+    weights: dict | None = None,
+    train_distillers: bool = True,
 ):
     """Distill `teacher` on a prepared `support` set into a `Student` (new, or `student` for the 1-based `classes`);
     returns (student, history). A step decodes `batch` query rows, shared by the classes unless the profile's
-    `distill_rows` is "each"; `faithful` (default: the profile's) trains as the authors' code does instead."""
+    `distill_rows` is "each"; `faithful` (default: the profile's) trains as the authors' code does instead.
+    `weights` reweights the loss terms (`weighted_total`); `train_distillers=False` keeps the distillers as they
+    start, so only the decoder learns."""
     if objective not in ("refine", "pure"):
         raise ValueError(f"objective must be 'refine' or 'pure', got {objective!r}")
     set_seed(seed)
@@ -417,13 +440,15 @@ def distill_student(
         student.decoder = head  # the decoder is shared and trains with both
     elif objective == "pure":
         head.eval().requires_grad_(False)
-    params = [p for c in classes for p in student.distillers[c - 1].parameters()]
+    params = [p for c in classes for p in student.distillers[c - 1].parameters()] if train_distillers else []
     if objective == "refine":
         params += [
             p for n, p in head.named_parameters() if p.requires_grad and (train_decoder or n.startswith("DCAMA_blocks"))
         ]
     elif train_decoder:
         params += list(student.decoder.parameters())
+    if not params:
+        raise ValueError("nothing to train: the distillers are kept as they start and the decoder is frozen")
     n = sum(1 for c in classes if cycle[c])  # the step's loss is the mean over the classes that have queries
     rows = -(-batch // n) if teacher.profile.distill_rows == "shared" else batch  # each class's mini-batch
     cyc = {c: support_cycle(cycle[c], rows, rng) for c in classes if cycle[c]}  # one shared rng, as the steps go
@@ -433,7 +458,7 @@ def distill_student(
         parts = {}
         terms_log.append(parts)
         picks = {c: next(cyc[c]) for c in classes if c in cyc}
-        terms = classes_losses(head, student, feats, masks, train_idx, picks, objective, loss, targets)
+        terms = classes_losses(head, student, feats, masks, train_idx, picks, objective, loss, targets, weights)
         if terms is not None:
             share = terms["classes"] / len(classes)
             parts.update({key: float(terms[key]) * share for key in ("teacher", "student", "mse") if key in terms})
@@ -447,7 +472,7 @@ def distill_student(
     step_feats = step_features(teacher, support, faithful)
 
     def faithful_step(step):  # the authors' step: every support in turn is the query, the losses divided by k
-        terms = faithful_losses(head, student, step_feats(), masks, pairs, classes, objective, loss)
+        terms = faithful_losses(head, student, step_feats(), masks, pairs, classes, objective, loss, weights)
         terms_log.append({key: float(v) for key, v in (terms or dict(episodes=0)).items() if key != "total"})
         if terms is not None:
             yield terms["total"]

@@ -14,21 +14,28 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 
-from .core import DataError, IGNORE_INDEX
+from .core import DataError, IGNORE_INDEX, binary_mask
 from .data import FolderDataset
 from .metrics import IoUAccumulator
 from .backbones import BACKBONES, backbone
 from .checkpoints import WeightsError
-from .teacher import DCAMAHead, attention, attention_explicit
+from .teacher import DCAMAHead, attention, attention_explicit, mask_values
 from .student import ClassDistiller
-from .distill import seg_loss
+from .distill import _terms, seg_loss
 
 # %% auto #0
-__all__ = ['EXERCISES', 'exercise_source', 'load_exercise', 'check_notebook', 'check_masked_attention', 'check_focal_loss',
-           'check_iou_accumulator', 'check_distiller', 'write_car_damage_raw', 'check_prepare']
+__all__ = ['EXERCISES', 'exercise_sources', 'exercise_source', 'load_exercise', 'check_notebook', 'check_masked_attention',
+           'check_support_values', 'check_focal_loss', 'check_iou_accumulator', 'check_distiller',
+           'write_car_damage_raw', 'check_prepare', 'check_distill_objective']
 
 # %% ../nbs/13_exercises.ipynb #09e07eba
 EXERCISES = {
+    "support_values": dict(
+        notebook="exercises/01_masked_attention.ipynb",
+        solution="exercises/solutions/support_values.py",
+        check="check_support_values",
+        lesson="04_teacher.ipynb",
+    ),
     "masked_attention": dict(
         notebook="exercises/01_masked_attention.ipynb",
         solution="exercises/solutions/masked_attention.py",
@@ -53,6 +60,12 @@ EXERCISES = {
         check="check_distiller",
         lesson="06_student.ipynb",
     ),
+    "distill_objective": dict(
+        notebook="exercises/06_distill_objective.ipynb",
+        solution="exercises/solutions/distill_objective.py",
+        check="check_distill_objective",
+        lesson="07_distill.ipynb",
+    ),
     "prepare_car_damage": dict(
         notebook="exercises/05_prepare.ipynb",
         solution="exercises/solutions/prepare.py",
@@ -62,23 +75,33 @@ EXERCISES = {
 }
 
 
-def exercise_source(notebook) -> tuple[str, str]:
-    "(name, source) of the code cell of `notebook` whose first line is `# EXERCISE: <name>`."
-    notebook = Path(notebook)
-    for c in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+def exercise_sources(notebook) -> dict:
+    "name -> source of every code cell of `notebook` whose first line is `# EXERCISE: <name>`, in order."
+    out = {}
+    for c in json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]:
         src = "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
         first = src.lstrip().split("\n", 1)[0].strip()
         if c["cell_type"] == "code" and first.startswith("# EXERCISE:"):
-            return first.split(":", 1)[1].strip(), src
-    raise DataError(f"{notebook}: no code cell starts with '# EXERCISE: <name>'")
+            out[first.split(":", 1)[1].strip()] = src
+    return out
+
+
+def exercise_source(notebook, name: str | None = None) -> tuple[str, str]:
+    "(name, source) of the `# EXERCISE: <name>` cell of `notebook` (default: its first)."
+    found = exercise_sources(notebook)
+    if not found:
+        raise DataError(f"{notebook}: no code cell starts with '# EXERCISE: <name>'")
+    if name is not None and name not in found:
+        raise DataError(f"{notebook}: no code cell starts with '# EXERCISE: {name}'; it has {list(found)}")
+    name = name or next(iter(found))
+    return name, found[name]
 
 
 def load_exercise(path, name: str | None = None):
     "Run a notebook's `# EXERCISE:` cell, or a .py file, in a fresh namespace; return its `name` (default: the cell's)."
     path = Path(path)
     if path.suffix == ".ipynb":
-        cell_name, src = exercise_source(path)
-        name = name or cell_name
+        name, src = exercise_source(path, name)
     else:
         src = path.read_text(encoding="utf-8")
         if name is None:
@@ -91,11 +114,13 @@ def load_exercise(path, name: str | None = None):
 
 
 def check_notebook(notebook) -> bool:
-    "Run the check of the exercise in `notebook` on the code of its `# EXERCISE:` cell."
-    name, _ = exercise_source(notebook)
-    if name not in EXERCISES:
-        raise DataError(f"{notebook}: unknown exercise {name!r}; known: {list(EXERCISES)}")
-    return globals()[EXERCISES[name]["check"]](load_exercise(notebook, name))
+    "Run the check of every exercise in `notebook`, in order, on the code of its `# EXERCISE:` cell."
+    names = list(exercise_sources(notebook)) or [exercise_source(notebook)[0]]  # the latter: the error
+    for name in names:
+        if name not in EXERCISES:
+            raise DataError(f"{notebook}: unknown exercise {name!r}; known: {list(EXERCISES)}")
+        globals()[EXERCISES[name]["check"]](load_exercise(notebook, name))
+    return True
 
 # %% ../nbs/13_exercises.ipynb #a86d58ab
 def _fmt(x, n: int = 6) -> str:
@@ -337,6 +362,52 @@ def check_masked_attention(fn: Callable) -> bool:
                 f"{_fmt(got)} ({why})",
                 _diagnose(got, _attention_mistakes(q, k, v, mask), default),
             )
+        run.ok()
+    return run.done()
+
+# %% ../nbs/13_exercises.ipynb #8edb47106e1a46a883d545849b8ab81b
+def _values_cases():
+    g = torch.Generator().manual_seed(5)
+    cls = lambda k, h, w, n=3: torch.randint(0, n, (k, h, w), generator=g)
+    ign = cls(2, 8, 8)
+    ign[:, :2] = IGNORE_INDEX
+    return [
+        ("one shot, class 1, no resize (4 x 4 to 4 x 4)", cls(1, 4, 4, 2), 1, (4, 4), "1 where the mask is c, else 0"),
+        ("two classes present: values for class 2 only", cls(1, 6, 6), 2, (6, 6), "compare with c: `masks == c`"),
+        ("ignored pixels (255) count as background", ign, 1, (8, 8), "255 is not the class: its value is 0"),
+        (
+            "three shots, resized 8 x 8 to 4 x 4",
+            cls(3, 8, 8),
+            1,
+            (4, 4),
+            "resize with F.interpolate(..., mode='bilinear', align_corners=True), on floats",
+        ),
+        (
+            "two shots, a non-square grid (6 x 10 to 3 x 5)",
+            cls(2, 6, 10),
+            1,
+            (3, 5),
+            "size is (h, w); flatten shot by shot: shot 0's h·w values first",
+        ),
+    ]
+
+
+def check_support_values(fn: Callable) -> bool:
+    "Check `fn(masks, c, size)` against the head's `mask_values` of `binary_mask(masks, c)`."
+    cases = _values_cases()
+    run = _Run("support_values", len(cases))
+    for what, masks, c, size, hint in cases:
+        ins = _shapes(masks=masks, c=c, size=size)
+        before = masks.clone()
+        got = run.call(what, fn, masks, c, size, inputs=ins, hint="the arguments are (masks, c, size)")
+        expected = mask_values(binary_mask(masks, c), size)
+        if not torch.equal(before, masks):
+            run.fail(what, "your function changed the masks in place", ins, hint="work on a copy: (masks == c).float()")
+        ok, why = _close(got, expected)
+        if not ok:
+            if isinstance(got, torch.Tensor) and got.numel() == expected.numel() and got.shape != expected.shape:
+                hint = f"the values are one column, (1, 1, K·h·w, 1) = {tuple(expected.shape)}: reshape at the end"
+            run.fail(what, "", ins, _fmt(expected), f"{_fmt(got)} ({why})", hint)
         run.ok()
     return run.done()
 
@@ -1068,4 +1139,91 @@ def check_prepare(
             shutil.rmtree(tmp, ignore_errors=True)
         raise
     shutil.rmtree(tmp, ignore_errors=True)
+    return run.done()
+
+# %% ../nbs/13_exercises.ipynb #acae54e37e7d407bbb7b55eff062a284
+def _objective_cases():
+    g = torch.Generator().manual_seed(3)
+    r = lambda *s: torch.randn(*s, generator=g)
+
+    def case(b=2, h=6, H=12, stages=((4, 3), (1, 6), (1, 6)), ignore=False):  # stages of 36 values each
+        y = torch.randint(0, 2, (b, H, H), generator=g)
+        if ignore:
+            y[:, : H // 3] = IGNORE_INDEX
+        t_cm = [r(b, n, s, s).sigmoid() for n, s in stages]
+        s_cm = [r(b, n, s, s).sigmoid() for n, s in stages]
+        return r(b, 2, h, h) * 2, r(b, 2, h, h) * 2, t_cm, s_cm, y
+
+    return [
+        ("refine, logits and mask at one size, three stages", "refine", case(H=6), ""),
+        ("refine, the mask twice the logits' size", "refine", case(), "`seg_loss` resizes the mask itself"),
+        ("pure, no ignored pixel", "pure", case(), "pure learns the teacher's argmax, not the true mask"),
+        (
+            "pure, a third of the mask ignored (255)",
+            "pure",
+            case(ignore=True),
+            "where the true mask says 255 the pseudo-mask must say 255 too",
+        ),
+        (
+            "pure, stages of very different sizes (1 x 2 x 2 and 4 x 16 x 16)",
+            "pure",
+            case(stages=((1, 2), (4, 16))),
+            "average each stage's squared error, then the stages: pooling all pixels lets the largest stage dominate",
+        ),
+    ]
+
+
+def _objective_reference(t_logits, s_logits, t_cm, s_cm, y, objective):
+    part = dict(y=y, t_cm=t_cm, s_cm=s_cm, pseudo=None)
+    return _terms(part, s_logits, t_logits, objective, "balanced")["total"]
+
+
+def _objective_grads(fn, args, objective) -> dict:
+    "Which inputs the learner's loss sends gradients to: name -> any non-zero gradient."
+    t_logits, s_logits, t_cm, s_cm, y = [
+        [t.clone().requires_grad_() for t in a]
+        if isinstance(a, list)
+        else a.clone().requires_grad_(a.is_floating_point())
+        for a in args
+    ]
+    fn(t_logits, s_logits, t_cm, s_cm, y, objective).backward()
+    nz = lambda ts: any(t.grad is not None and bool(t.grad.abs().sum() > 0) for t in ts)
+    return dict(
+        teacher_logits=nz([t_logits]), student_logits=nz([s_logits]), teacher_maps=nz(t_cm), student_maps=nz(s_cm)
+    )
+
+
+def check_distill_objective(fn: Callable) -> bool:
+    "Check `fn(t_logits, s_logits, t_cm, s_cm, y, objective)` against the library's refine and pure objectives."
+    cases = _objective_cases()
+    run = _Run("distill_objective", len(cases) + 2)
+    for what, objective, args, hint in cases:
+        ins = _shapes(t_logits=args[0], y=args[4]) + f", maps {[tuple(t.shape) for t in args[2]]}, {objective!r}"
+        got = run.call(what, fn, *args, objective, inputs=ins, hint="the sixth argument is 'refine' or 'pure'")
+        ok, why = _close(got, _objective_reference(*args, objective))
+        if not ok:
+            run.fail(
+                what,
+                "",
+                ins,
+                _fmt(_objective_reference(*args, objective)),
+                f"{_fmt(got)} ({why})",
+                hint or "refine: (L_T + L_S + MSE) / 3 with L = seg_loss(logits, y)",
+            )
+        run.ok()
+    args = cases[1][2]
+    want = dict(
+        refine=dict(teacher_logits=True, student_logits=True, teacher_maps=True, student_maps=True),
+        pure=dict(teacher_logits=False, student_logits=True, teacher_maps=False, student_maps=True),
+    )
+    hints = dict(
+        refine="in refine everything trains: do not detach anything",
+        pure="the teacher is frozen in pure: detach its logits and its coarse maps (`.detach()`)",
+    )
+    for objective in ("refine", "pure"):
+        what = f"{objective}: which inputs get a gradient"
+        got = run.call(what, _objective_grads, fn, args, objective)
+        if got != want[objective]:
+            run.fail(what, "the gradients reach the wrong inputs", "", str(want[objective]), str(got), hints[objective])
+        run.ok()
     return run.done()

@@ -21,8 +21,8 @@ from .backbones import DEFAULT_BACKBONE, FrozenBackbone, Profile, backbone as ma
 
 # %% auto #0
 __all__ = ['NO_SHOT_LOGIT', 'REBUILT', 'sinusoid_table', 'PositionalEncoding', 'dropout_keep', 'attention_explicit', 'attention',
-           'DCAMABlock', 'SupportMemory', 'DCAMAHead', 'chunk_shots', 'vote', 'merge_classes', 'SupportSet',
-           'DCAMATeacher', 'native_bf16', 'check_precision', 'set_dropout']
+           'DCAMABlock', 'SupportMemory', 'mask_values', 'DCAMAHead', 'chunk_shots', 'vote', 'merge_classes',
+           'SupportSet', 'DCAMATeacher', 'native_bf16', 'check_precision', 'set_dropout']
 
 # %% ../nbs/04_teacher.ipynb #16afa07c
 def sinusoid_table(n: int, d: int) -> torch.Tensor:
@@ -137,6 +137,14 @@ def _up(x, size):
     )
 
 
+def mask_values(masks: torch.Tensor, size) -> torch.Tensor:
+    """The attention's values from K binary support masks (K, H, W) (1 = foreground; 255, ignored, counts as
+    background): each resized bilinearly (corners aligned, as DCAMA) to the grid `size`, shot after shot on one
+    axis: (1, 1, K·h·w, 1)."""
+    m = masks.float().masked_fill(masks == IGNORE_INDEX, 0.0)[:, None]
+    return _up(m, size).reshape(1, 1, -1, 1)
+
+
 class DCAMAHead(nn.Module):
     "The DCAMA head for a backbone with block `channels` and `stage_ends`, sized by a `Profile`."
 
@@ -176,18 +184,17 @@ class DCAMAHead(nn.Module):
         foreground."""
         if masks.ndim != 3 or len(masks) == 0:
             raise DataError(f"support masks must be (K, H, W) with K >= 1, got {tuple(masks.shape)}")
-        m = masks.float().masked_fill(masks == IGNORE_INDEX, 0.0)[:, None]  # ignore pixels count as background
         keys, values = [], []
         for l, j in self.layer_stage.items():
             f = support_feats[l]
-            if len(f) != len(m):
-                raise DataError(f"{len(f)} support feature maps for {len(m)} support masks")
+            if len(f) != len(masks):
+                raise DataError(f"{len(f)} support feature maps for {len(masks)} support masks")
             blk = self.DCAMA_blocks[j]
             kk = blk.split(blk.k_proj(f.shape[1])(self._tokens(f, l)))  # (K, heads, N, dk)
             K_, H_, N_, D_ = kk.shape
             keys.append(kk.transpose(0, 1).reshape(1, H_, K_ * N_, D_))  # shot-major key axis
-            values.append(_up(m, f.shape[-2:]).reshape(1, 1, K_ * N_, 1))
-        return SupportMemory(keys, values, len(m))
+            values.append(mask_values(masks, f.shape[-2:]))  # shot-major too: (1, 1, K·N, 1)
+        return SupportMemory(keys, values, len(masks))
 
     def coarse(
         self,
