@@ -24,8 +24,8 @@ from .student import ClassDistiller
 from .distill import _terms, seg_loss
 
 # %% auto #0
-__all__ = ['EXERCISES', 'exercise_sources', 'exercise_source', 'load_exercise', 'check_notebook', 'check_masked_attention',
-           'check_support_values', 'check_focal_loss', 'check_iou_accumulator', 'check_distiller',
+__all__ = ['EXERCISES', 'exercise_sources', 'exercise_source', 'load_exercise', 'check_notebook', 'check_support_values',
+           'check_masked_attention', 'check_focal_loss', 'check_iou_accumulator', 'check_distiller',
            'write_car_damage_raw', 'check_prepare', 'check_distill_objective']
 
 # %% ../nbs/13_exercises.ipynb #09e07eba
@@ -218,6 +218,52 @@ def _diagnose(got, variants, default: str) -> str:
             pass
     return "; or: ".join(hints) if hints else default
 
+# %% ../nbs/13_exercises.ipynb #8edb47106e1a46a883d545849b8ab81b
+def _values_cases():
+    g = torch.Generator().manual_seed(5)
+    cls = lambda k, h, w, n=3: torch.randint(0, n, (k, h, w), generator=g)
+    ign = cls(2, 8, 8)
+    ign[:, :2] = IGNORE_INDEX
+    return [
+        ("one shot, class 1, no resize (4 x 4 to 4 x 4)", cls(1, 4, 4, 2), 1, (4, 4), "1 where the mask is c, else 0"),
+        ("two classes present: values for class 2 only", cls(1, 6, 6), 2, (6, 6), "compare with c: `masks == c`"),
+        ("ignored pixels (255) count as background", ign, 1, (8, 8), "255 is not the class: its value is 0"),
+        (
+            "three shots, resized 8 x 8 to 4 x 4",
+            cls(3, 8, 8),
+            1,
+            (4, 4),
+            "resize with F.interpolate(..., mode='bilinear', align_corners=True), on floats",
+        ),
+        (
+            "two shots, a non-square grid (6 x 10 to 3 x 5)",
+            cls(2, 6, 10),
+            1,
+            (3, 5),
+            "size is (h, w); flatten shot by shot: shot 0's h·w values first",
+        ),
+    ]
+
+
+def check_support_values(fn: Callable) -> bool:
+    "Check `fn(masks, c, size)` against the head's `mask_values` of `binary_mask(masks, c)`."
+    cases = _values_cases()
+    run = _Run("support_values", len(cases))
+    for what, masks, c, size, hint in cases:
+        ins = _shapes(masks=masks, c=c, size=size)
+        before = masks.clone()
+        got = run.call(what, fn, masks, c, size, inputs=ins, hint="the arguments are (masks, c, size)")
+        expected = mask_values(binary_mask(masks, c), size)
+        if not torch.equal(before, masks):
+            run.fail(what, "your function changed the masks in place", ins, hint="work on a copy: (masks == c).float()")
+        ok, why = _close(got, expected)
+        if not ok:
+            if isinstance(got, torch.Tensor) and got.numel() == expected.numel() and got.shape != expected.shape:
+                hint = f"the values are one column, (1, 1, K·h·w, 1) = {tuple(expected.shape)}: reshape at the end"
+            run.fail(what, "", ins, _fmt(expected), f"{_fmt(got)} ({why})", hint)
+        run.ok()
+    return run.done()
+
 # %% ../nbs/13_exercises.ipynb #a8f87350
 def _attention_cases():
     g = torch.Generator().manual_seed(0)
@@ -362,52 +408,6 @@ def check_masked_attention(fn: Callable) -> bool:
                 f"{_fmt(got)} ({why})",
                 _diagnose(got, _attention_mistakes(q, k, v, mask), default),
             )
-        run.ok()
-    return run.done()
-
-# %% ../nbs/13_exercises.ipynb #8edb47106e1a46a883d545849b8ab81b
-def _values_cases():
-    g = torch.Generator().manual_seed(5)
-    cls = lambda k, h, w, n=3: torch.randint(0, n, (k, h, w), generator=g)
-    ign = cls(2, 8, 8)
-    ign[:, :2] = IGNORE_INDEX
-    return [
-        ("one shot, class 1, no resize (4 x 4 to 4 x 4)", cls(1, 4, 4, 2), 1, (4, 4), "1 where the mask is c, else 0"),
-        ("two classes present: values for class 2 only", cls(1, 6, 6), 2, (6, 6), "compare with c: `masks == c`"),
-        ("ignored pixels (255) count as background", ign, 1, (8, 8), "255 is not the class: its value is 0"),
-        (
-            "three shots, resized 8 x 8 to 4 x 4",
-            cls(3, 8, 8),
-            1,
-            (4, 4),
-            "resize with F.interpolate(..., mode='bilinear', align_corners=True), on floats",
-        ),
-        (
-            "two shots, a non-square grid (6 x 10 to 3 x 5)",
-            cls(2, 6, 10),
-            1,
-            (3, 5),
-            "size is (h, w); flatten shot by shot: shot 0's h·w values first",
-        ),
-    ]
-
-
-def check_support_values(fn: Callable) -> bool:
-    "Check `fn(masks, c, size)` against the head's `mask_values` of `binary_mask(masks, c)`."
-    cases = _values_cases()
-    run = _Run("support_values", len(cases))
-    for what, masks, c, size, hint in cases:
-        ins = _shapes(masks=masks, c=c, size=size)
-        before = masks.clone()
-        got = run.call(what, fn, masks, c, size, inputs=ins, hint="the arguments are (masks, c, size)")
-        expected = mask_values(binary_mask(masks, c), size)
-        if not torch.equal(before, masks):
-            run.fail(what, "your function changed the masks in place", ins, hint="work on a copy: (masks == c).float()")
-        ok, why = _close(got, expected)
-        if not ok:
-            if isinstance(got, torch.Tensor) and got.numel() == expected.numel() and got.shape != expected.shape:
-                hint = f"the values are one column, (1, 1, K·h·w, 1) = {tuple(expected.shape)}: reshape at the end"
-            run.fail(what, "", ins, _fmt(expected), f"{_fmt(got)} ({why})", hint)
         run.ok()
     return run.done()
 
